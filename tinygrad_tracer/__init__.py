@@ -1,0 +1,14 @@
+"""tinygrad_tracer: the core of JAX, small enough to read.
+
+    import tinygrad_tracer as jax
+    import tinygrad_tracer.numpy as jnp
+
+    jax.grad(lambda x: jnp.sin(x) * 2)(1.0)     # Array(1.0806046, dtype=float32, weak_type=True)
+"""
+from .config import config
+from . import dtypes, tree_util, lax, numpy
+from .array import Array, Device, devices, device_put, default_backend
+from .core import ShapedArray, ConcreteArray
+from .tree_util import tree_namespace as tree
+
+__version__ = '0.1.0'

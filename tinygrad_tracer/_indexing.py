@@ -1,0 +1,303 @@
+"""NumPy indexing (`x[i]`, `x.at[i].set(v)`) and the operators of Array and Tracer.
+
+`x[idx]` lowers in two steps, so jaxprs stay readable:
+  1. static ints and slices become `slice` (+ `rev` for negative steps, `squeeze`);
+  2. integer arrays (and traced ints) become one `gather` over the axes they index.
+`x.at[idx].op(v)` turns every index into an integer array and binds one scatter.
+Out-of-bounds reads clamp; out-of-bounds writes are dropped (as in JAX).
+"""
+import numpy as np
+
+from . import dtypes, lax
+from . import numpy as jnp
+from .array import Array
+from .core import Tracer
+
+
+def _is_index_array(e):
+    return isinstance(e, (Array, Tracer, np.ndarray)) or (
+        isinstance(e, (list, tuple)) and not isinstance(e, str))
+
+
+def _expand(shape, idx):
+    """Normalize `idx` to one entry per axis of a (possibly reshaped) operand.
+
+    Returns (shape with size-1 axes for each None, entries) where each entry is
+    a slice, a Python int, or an integer array."""
+    if not isinstance(idx, tuple):
+        idx = (idx,)
+    flat = []
+    for e in idx:
+        if isinstance(e, (list, np.ndarray)) or (isinstance(e, (Array, Tracer)) and e.ndim > 0) or \
+                isinstance(e, (Array, Tracer)) and dtypes.is_bool(e.dtype):
+            e = jnp.asarray(e) if not isinstance(e, np.ndarray) else Array(e)
+            if dtypes.is_bool(e.dtype):
+                if isinstance(e, Tracer):
+                    raise IndexError(
+                        "Array boolean indices must be concrete: under jit the mask's number "
+                        "of True values, and so the result's shape, is unknown. Use "
+                        "jnp.where(mask, x, 0) (or x * mask) to keep the shape fixed.")
+                flat.extend(Array(i.astype(np.int32)) for i in np.nonzero(np.asarray(e)))
+                continue
+            if not dtypes.is_int(e.dtype):
+                raise IndexError(f"Indexing with arrays of dtype {e.dtype.name} is not allowed: "
+                                 "indices must be integers or booleans.")
+        elif isinstance(e, (Array, Tracer)):   # 0-d int array: traced or concrete
+            if not dtypes.is_int(e.dtype):
+                raise IndexError(f"Indices must be integers, got an array of dtype {e.dtype.name}.")
+        elif not (e is None or e is Ellipsis or isinstance(e, (slice, int, np.integer))):
+            raise IndexError(f"Only integers, slices (`:`), ellipsis (`...`), None and integer or "
+                             f"boolean arrays are valid indices; got {e!r}.")
+        flat.append(int(e) if isinstance(e, np.integer) else e)
+    used = sum(1 for e in flat if e is not None and e is not Ellipsis)
+    if used > len(shape):
+        raise IndexError(f"Too many indices for array: array is {len(shape)}-dimensional, but "
+                         f"{used} were indexed.")
+    if sum(e is Ellipsis for e in flat) > 1:
+        raise IndexError("An index can only have a single ellipsis ('...').")
+    fill = [slice(None)] * (len(shape) - used)
+    ell = [k for k, e in enumerate(flat) if e is Ellipsis]
+    if ell:
+        flat[ell[0]:ell[0] + 1] = fill
+    else:
+        flat += fill
+    new_shape, entries, dims = [], [], iter(shape)
+    for e in flat:
+        if e is None:
+            new_shape.append(1)
+            entries.append(slice(None))
+        else:
+            new_shape.append(next(dims))
+            entries.append(e)
+    return tuple(new_shape), entries
+
+
+def _advanced_block(entries):
+    """Where NumPy puts the broadcast shape of the array indices in the result:
+    in place when they are adjacent, else in front."""
+    adv = [d for d, e in enumerate(entries) if not isinstance(e, slice)]
+    adjacent = adv == list(range(adv[0], adv[-1] + 1)) if adv else True
+    return adv, (adv[0] if adv and adjacent else 0)
+
+
+def _normalize_index(i, n):
+    """An int32 index array with negative indices counted from the end."""
+    if isinstance(i, int):
+        return Array(np.asarray(i + n if i < 0 else i, np.int32))
+    i = jnp.asarray(i)
+    i = jnp.astype(i, np.int32) if i.dtype != np.int32 else i
+    if isinstance(i, Array):
+        v = np.asarray(i)
+        return Array(np.where(v < 0, v + n, v).astype(np.int32))
+    return jnp.where(i < 0, i + n, i)
+
+
+def getitem(x, idx):
+    shape, entries = _expand(x.shape, idx)
+    x = lax.reshape(x, shape)
+    arrays = any(not isinstance(e, (slice, int)) for e in entries)
+    # Step 1: static slices (and, when no arrays are present, static ints).
+    start, limit, stride, flip, squeeze = [], [], [], [], []
+    for d, (e, n) in enumerate(zip(entries, shape)):
+        if isinstance(e, slice):
+            s, stop, step = e.indices(n)
+            if step < 0:   # walk forward over the same elements, then reverse
+                count = len(range(s, stop, step))
+                s, stop, step = s + (count - 1) * step if count else 0, s + 1 if count else 0, -step
+                flip.append(d)
+            start.append(s)
+            limit.append(max(stop, s))
+            stride.append(step)
+        elif isinstance(e, int) and not arrays:
+            i = min(max(e + n if e < 0 else e, 0), n - 1)   # clamp, as JAX's gathers do
+            start.append(i)
+            limit.append(i + 1)
+            stride.append(1)
+            squeeze.append(d)
+        else:
+            start.append(0)
+            limit.append(n)
+            stride.append(1)
+    if (start, limit, stride) != ([0] * len(shape), list(shape), [1] * len(shape)):
+        x = lax.slice(x, start, limit, stride)
+    if flip:
+        x = lax.rev(x, flip)
+    if squeeze:
+        x = lax.squeeze(x, squeeze)
+    if not arrays:
+        return x
+    # Step 2: one gather over the axes indexed by arrays.
+    adv, pos = _advanced_block(entries)
+    idx_arrays = [_normalize_index(entries[d], shape[d]) for d in adv]
+    batch = jnp.broadcast_shapes(*(i.shape for i in idx_arrays))
+    indices = jnp.stack([jnp.broadcast_to(i, batch) for i in idx_arrays], axis=-1)
+    out = lax.gather(x, indices, adv)
+    nb, kept = len(batch), x.ndim - len(adv)
+    if pos:   # gather puts the batch axes first; move them to where NumPy wants them
+        perm = list(range(nb, nb + pos)) + list(range(nb)) + list(range(nb + pos, nb + kept))
+        out = lax.transpose(out, perm)
+    return out
+
+
+def _scatter(x, idx, updates, prim):
+    shape, entries = _expand(x.shape, idx)
+    adv, pos = _advanced_block(entries)
+    adv_arrays = [_normalize_index(entries[d], shape[d]) for d in adv]
+    batch = jnp.broadcast_shapes(*(i.shape for i in adv_arrays)) if adv else ()
+    # The result shape of x[idx]: slice axes, with the batch block inserted at `pos`.
+    slice_dims = [d for d, e in enumerate(entries) if isinstance(e, slice)]
+    ranges = [np.arange(*entries[d].indices(shape[d])) for d in slice_dims]
+    out_shape = [len(r) for r in ranges]
+    out_shape[pos:pos] = batch
+    # One integer index array per operand axis, each broadcast to out_shape.
+    per_axis = {}
+    for k, (d, r) in enumerate(zip(slice_dims, ranges)):
+        slot = k if k < pos else k + len(batch)
+        per_axis[d] = Array(r.astype(np.int32).reshape([-1 if j == slot else 1 for j in range(len(out_shape))]))
+    for d, i in zip(adv, adv_arrays):
+        per_axis[d] = jnp.reshape(jnp.broadcast_to(i, batch),
+                                  [1] * pos + list(batch) + [1] * (len(out_shape) - pos - len(batch)))
+    indices = jnp.stack([jnp.broadcast_to(per_axis[d], out_shape) for d in range(len(shape))], axis=-1)
+    updates = jnp.asarray(updates)
+    updates = lax.convert_element_type(updates, x.dtype, x.weak_type) if updates.dtype != x.dtype else updates
+    try:
+        updates = jnp.broadcast_to(updates, out_shape)
+    except ValueError:
+        raise ValueError(f"Cannot broadcast updates of shape {updates.shape} to the indexed "
+                         f"shape {tuple(out_shape)}.") from None
+    out = prim(lax.reshape(x, shape), indices, updates, tuple(range(len(shape))))
+    return lax.reshape(out, x.shape)
+
+
+class _IndexUpdateHelper:
+    """`x.at[idx]`: functional versions of `x[idx] = y`, `x[idx] += y`, ..."""
+    __slots__ = ('array',)
+
+    def __init__(self, array):
+        self.array = array
+
+    def __getitem__(self, idx):
+        return _IndexUpdateRef(self.array, idx)
+
+
+class _IndexUpdateRef:
+    __slots__ = ('array', 'index')
+
+    def __init__(self, array, index):
+        self.array, self.index = array, index
+
+    def get(self, **kwargs):
+        """x[idx]."""
+        return getitem(self.array, self.index)
+
+    def set(self, values, **kwargs):
+        """A copy of x with x[idx] = values."""
+        return _scatter(self.array, self.index, values, lax.scatter)
+
+    def add(self, values, **kwargs):
+        """A copy of x with x[idx] += values (repeated indices accumulate)."""
+        return _scatter(self.array, self.index, values, lax.scatter_add)
+
+    def subtract(self, values, **kwargs):
+        return self.add(-jnp.asarray(values))
+
+    def multiply(self, values, **kwargs):
+        """A copy of x with x[idx] *= values."""
+        return _scatter(self.array, self.index, values, lax.scatter_mul)
+
+    mul = multiply
+
+    def divide(self, values, **kwargs):
+        return self.multiply(jnp.reciprocal(values))
+
+    def power(self, values, **kwargs):
+        return self.set(jnp.power(self.get(), values))
+
+    def min(self, values, **kwargs):
+        """A copy of x with x[idx] = minimum(x[idx], values)."""
+        return _scatter(self.array, self.index, values, lax.scatter_min)
+
+    def max(self, values, **kwargs):
+        """A copy of x with x[idx] = maximum(x[idx], values)."""
+        return _scatter(self.array, self.index, values, lax.scatter_max)
+
+
+def _index_text(idx):
+    def one(e):
+        if isinstance(e, slice):
+            parts = ['' if v is None else str(v) for v in (e.start, e.stop, e.step)]
+            return ':'.join(parts[:2] if e.step is None else parts)
+        if e is Ellipsis:
+            return '...'
+        return repr(e) if isinstance(e, (int, type(None))) else 'idx'
+    return ', '.join(one(e) for e in idx) if isinstance(idx, tuple) else one(idx)
+
+
+def setitem(self, idx, value):
+    val = repr(value) if isinstance(value, (int, float, bool)) else 'y'
+    raise TypeError(
+        f"'{type(self).__name__}' object does not support item assignment. JAX arrays are "
+        f"immutable. Instead of `x[{_index_text(idx)}] = {val}`, use "
+        f"`x = x.at[{_index_text(idx)}].set({val})` (or .add, .multiply, .min, .max for "
+        "`+=`, `*=`, ...): it returns a new array.")
+
+
+# --- operators and methods shared by Array and Tracer --------------------------------
+
+def _swap(f):
+    return lambda self, other: f(other, self)
+
+
+def _method(f):
+    return lambda self, *args, **kwargs: f(self, *args, **kwargs)
+
+
+def _reshape_method(self, *shape, order='C'):
+    return jnp.reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
+
+
+def _transpose_method(self, *axes):
+    return jnp.transpose(self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else (axes or None))
+
+
+def _item(self, *args):
+    if isinstance(self, Tracer):
+        return self.aval.to_scalar(self, float if dtypes.is_float(self.dtype) else int)
+    return self._value.item(*args)
+
+
+_OPERATORS = {
+    '__add__': jnp.add, '__radd__': _swap(jnp.add),
+    '__sub__': jnp.subtract, '__rsub__': _swap(jnp.subtract),
+    '__mul__': jnp.multiply, '__rmul__': _swap(jnp.multiply),
+    '__truediv__': jnp.true_divide, '__rtruediv__': _swap(jnp.true_divide),
+    '__floordiv__': jnp.floor_divide, '__rfloordiv__': _swap(jnp.floor_divide),
+    '__mod__': jnp.remainder, '__rmod__': _swap(jnp.remainder),
+    '__pow__': jnp.power, '__rpow__': _swap(jnp.power),
+    '__matmul__': jnp.matmul, '__rmatmul__': _swap(jnp.matmul),
+    '__and__': jnp.bitwise_and, '__rand__': _swap(jnp.bitwise_and),
+    '__or__': jnp.bitwise_or, '__ror__': _swap(jnp.bitwise_or),
+    '__xor__': jnp.bitwise_xor, '__rxor__': _swap(jnp.bitwise_xor),
+    '__lshift__': jnp.left_shift, '__rshift__': jnp.right_shift,
+    '__eq__': jnp.equal, '__ne__': jnp.not_equal, '__lt__': jnp.less, '__le__': jnp.less_equal,
+    '__gt__': jnp.greater, '__ge__': jnp.greater_equal,
+    '__neg__': jnp.negative, '__pos__': jnp.positive, '__abs__': jnp.absolute, '__invert__': jnp.invert,
+    '__divmod__': lambda a, b: (jnp.floor_divide(a, b), jnp.remainder(a, b)),
+    '__getitem__': getitem, '__setitem__': setitem,
+    'reshape': _reshape_method, 'transpose': _transpose_method, 'item': _item,
+    'astype': jnp.astype, 'sum': jnp.sum, 'mean': jnp.mean, 'max': jnp.max, 'min': jnp.min,
+    'prod': jnp.prod, 'argmax': jnp.argmax, 'argmin': jnp.argmin, 'all': jnp.all, 'any': jnp.any,
+    'var': jnp.var, 'std': jnp.std, 'cumsum': jnp.cumsum, 'cumprod': jnp.cumprod, 'clip': jnp.clip,
+    'round': jnp.round, 'ravel': jnp.ravel, 'flatten': jnp.ravel, 'squeeze': jnp.squeeze,
+    'swapaxes': jnp.swapaxes, 'dot': jnp.dot, 'take': jnp.take, 'sort': jnp.sort,
+    'argsort': jnp.argsort, 'repeat': jnp.repeat, 'nonzero': jnp.nonzero,
+    'copy': lambda self: self, 'conj': lambda self: self, 'conjugate': lambda self: self,
+}
+
+for _cls in (Array, Tracer):
+    for _name, _fn in _OPERATORS.items():
+        setattr(_cls, _name, _method(_fn) if not _name.startswith('__') else _fn)
+    _cls.T = property(lambda self: jnp.transpose(self))
+    _cls.mT = property(jnp.matrix_transpose)
+    _cls.at = property(_IndexUpdateHelper)
+    _cls.real = property(lambda self: self)

@@ -1,0 +1,171 @@
+"""`Array`: the immutable value users hold, and the (CPU) devices it lives on.
+
+An Array wraps a read-only NumPy array plus JAX's `weak_type` flag. Its
+operators (`+`, `@`, `x[i]`, `.sum()`, `.at[i].set(v)`, ...) are installed by
+`tinygrad_tracer.numpy`, the same ones tracers get, so code behaves the same
+whether or not it is being transformed.
+
+    >>> import tinygrad_tracer.numpy as jnp
+    >>> jnp.array([1., 2.])
+    Array([1., 2.], dtype=float32)
+"""
+import numpy as np
+
+from . import dtypes
+from .core import ConcreteArray
+
+
+class Device:
+    """A place arrays live. tinygrad_tracer computes on the CPU; `jit(f,
+    backend='cuda')` moves work to a GPU for one call."""
+
+    def __init__(self, platform, id=0):
+        self.platform = platform
+        self.id = id
+        self.device_kind = platform
+
+    def __repr__(self):
+        return f"{'Cpu' if self.platform == 'cpu' else 'Cuda'}Device(id={self.id})"
+
+    def __eq__(self, other):
+        return isinstance(other, Device) and (self.platform, self.id) == (other.platform, other.id)
+
+    def __hash__(self):
+        return hash((self.platform, self.id))
+
+
+CPU = Device('cpu')
+
+
+def devices(kind=None):
+    """The devices of `kind` ('cpu' or 'gpu'/'cuda'); the default backend's when None.
+
+        >>> devices()
+        [CpuDevice(id=0)]
+    """
+    if kind in (None, 'cpu'):
+        return [CPU]
+    if kind in ('gpu', 'cuda'):
+        try:
+            from numba import cuda
+            if cuda.is_available():
+                return [Device('cuda', i) for i in range(len(cuda.gpus))]
+        except ImportError:
+            pass
+        raise RuntimeError(f"Unknown backend: '{kind}' requested, but no GPU is available "
+                           "here. Use devices() or devices('cpu').")
+    raise RuntimeError(f"Unknown backend {kind!r}: choose 'cpu' or 'gpu'.")
+
+
+def default_backend():
+    return 'cpu'
+
+
+class Array:
+    """An immutable n-dimensional array (JAX's `jax.Array`)."""
+    __slots__ = ('_value', 'weak_type', '_aval')
+    __array_priority__ = 1000
+
+    def __init__(self, value, weak_type=False):
+        value = np.asarray(value)
+        canon = dtypes.canonicalize_dtype(value.dtype)
+        if value.dtype != canon:
+            value = value.astype(canon)
+        if value.flags.writeable:
+            value = value.view()          # a view, so the caller's array stays writable
+            value.flags.writeable = False
+        self._value = value
+        self.weak_type = bool(weak_type)
+        self._aval = None
+
+    @property
+    def aval(self):
+        if self._aval is None:
+            self._aval = ConcreteArray(self._value, self.weak_type)
+        return self._aval
+
+    shape = property(lambda self: self._value.shape)
+    dtype = property(lambda self: self._value.dtype)
+    ndim = property(lambda self: self._value.ndim)
+    size = property(lambda self: self._value.size)
+    nbytes = property(lambda self: self._value.nbytes)
+    device = property(lambda self: CPU)
+
+    def devices(self):
+        return {CPU}
+
+    def block_until_ready(self):
+        """Computation here is synchronous, so the array is always ready."""
+        return self
+
+    def item(self, *args):
+        return self._value.item(*args)
+
+    def tolist(self):
+        return self._value.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        return self._value if dtype is None else self._value.astype(dtype)
+
+    def __bool__(self):
+        return bool(self._value)
+
+    def __int__(self):
+        return int(self._value)
+
+    def __float__(self):
+        return float(self._value)
+
+    def __index__(self):
+        return self._value.__index__()
+
+    def __complex__(self):
+        return complex(self._value)
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len() of unsized object (a scalar)")
+        return self.shape[0]
+
+    def __iter__(self):
+        if not self.shape:
+            raise TypeError("iteration over a 0-d array")
+        return (Array(row, self.weak_type) for row in self._value)
+
+    def __hash__(self):
+        raise TypeError("unhashable type: 'Array' (use a Python value or a tuple for a "
+                        "dict key or static argument)")
+
+    def __format__(self, spec):
+        return format(self._value.item(), spec) if self.ndim == 0 else format(str(self), spec)
+
+    def __reduce__(self):
+        return (Array, (np.array(self._value), self.weak_type))
+
+    def __repr__(self):
+        if self.size == 0 and self.shape != (0,):
+            body = f"[], shape={self.shape}"
+        elif self.ndim == 0:   # format like a 1-element array: full float32 precision
+            body = np.array2string(self._value.reshape(1), separator=', ')[1:-1].strip()
+        else:
+            body = np.array2string(self._value, separator=', ', prefix='Array(')
+        weak = ', weak_type=True' if self.weak_type else ''
+        return f"Array({body}, dtype={self.dtype.name}{weak})"
+
+    def __str__(self):
+        if self.ndim == 0:
+            return np.array2string(self._value.reshape(1))[1:-1].strip()
+        return str(self._value)
+
+
+def device_put(x, device=None):
+    """Place `x` (a pytree) on `device` as Arrays. Only the CPU holds arrays here.
+
+        >>> device_put(np.ones(2)).device
+        CpuDevice(id=0)
+    """
+    from .tree_util import tree_map
+    if device is not None and getattr(device, 'platform', 'cpu') != 'cpu':
+        raise ValueError(f"{device} cannot hold arrays here: arrays live on the CPU; "
+                         "use jit(f, backend='cuda') to compute on a GPU.")
+    return tree_map(lambda v: v if isinstance(v, Array) else Array(v, isinstance(v, (int, float)) and not isinstance(v, bool)), x)

@@ -1,0 +1,349 @@
+"""The machinery every transformation shares: primitives, traces, tracers, avals.
+
+A *primitive* is an operation we know how to evaluate and transform (`sin_p`).
+Calling `bind(sin_p, x)` does not compute right away: it asks which
+*transformation* owns `x` and lets that trace interpret the primitive.
+
+    trace_stack:  level 0  EvalTrace     (computes with NumPy)
+                  level 1  JVPTrace      (from jvp / grad)
+                  level 2  BatchTrace    (from vmap)
+                  ...
+
+Each value a transformation is working on is a `Tracer` that remembers its
+trace. `bind` picks the highest-level trace among its arguments (plus the
+*dynamic* trace, which `jit`/`make_jaxpr` set so that even constants get
+recorded), raises every argument to that level and calls
+`trace.process_primitive(prim, tracers, params)`. That trace applies its rule,
+which binds more primitives one level down, until EvalTrace runs NumPy.
+"""
+import contextlib
+import operator
+
+import numpy as np
+
+from . import dtypes
+from .errors import (TracerBoolConversionError, TracerIntegerConversionError,
+                     ConcretizationTypeError, UnexpectedTracerError,
+                     concretization_message)
+
+
+# --- primitives --------------------------------------------------------------
+
+class Primitive:
+    """An operation with an `impl` (how to compute it) and an `abstract_eval`
+    (the shape and dtype of its result). Transformations keep their own rule
+    tables keyed by primitive, e.g. `jvp_rules[sin_p]`.
+
+        >>> sin_p = Primitive('sin')
+    """
+
+    def __init__(self, name, multiple_results=False):
+        self.name = name
+        self.multiple_results = multiple_results
+        self.impl = None
+        self.abstract_eval = None
+        self.__doc__ = None
+
+    def bind(self, *args, **params):
+        return bind(self, *args, **params)
+
+    def def_impl(self, f):
+        self.impl = f
+        return f
+
+    def def_abstract_eval(self, f):
+        self.abstract_eval = f
+        return f
+
+    def __repr__(self):
+        return self.name
+
+
+def bind(prim, *args, **params):
+    """Apply `prim` to `args` under whichever transformation owns them."""
+    trace = find_top_trace(args)
+    tracers = [full_raise(trace, a) for a in args]
+    outs = trace.process_primitive(prim, tracers, params)
+    return outs if prim.multiple_results else outs[0]
+
+
+# --- abstract values ---------------------------------------------------------
+
+class ShapedArray:
+    """What a transformation knows of a value: its shape, dtype and weak type."""
+    __slots__ = ('shape', 'dtype', 'weak_type')
+
+    def __init__(self, shape, dtype, weak_type=False):
+        self.shape = tuple(int(d) for d in shape)
+        self.dtype = np.dtype(dtype)
+        self.weak_type = bool(weak_type)
+
+    ndim = property(lambda self: len(self.shape))
+    size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
+
+    def str_short(self):
+        """`f32[3,4]`, as jaxprs print it."""
+        return f"{dtypes.short_name(self.dtype)}[{','.join(map(str, self.shape))}]"
+
+    def update(self, shape=None, dtype=None, weak_type=None):
+        return ShapedArray(self.shape if shape is None else shape,
+                           self.dtype if dtype is None else dtype,
+                           self.weak_type if weak_type is None else weak_type)
+
+    def strip_weak_type(self):
+        return self.update(weak_type=False)
+
+    def _key(self):
+        return (self.shape, self.dtype, self.weak_type)
+
+    def __eq__(self, other):
+        return type(other) is ShapedArray and self._key() == other._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __repr__(self):
+        return f"ShapedArray({self.str_short()}{', weak_type=True' if self.weak_type else ''})"
+
+    # Python control flow on an abstract value cannot be decided: say why.
+    def to_bool(self, tracer):
+        raise TracerBoolConversionError(concretization_message(
+            self, "conversion to bool (an `if`, `while`, `and`/`or` or `bool()`)",
+            _tracer_context(tracer)))
+
+    def to_scalar(self, tracer, kind):
+        err = TracerIntegerConversionError if kind is int else ConcretizationTypeError
+        raise err(concretization_message(self, f"conversion to Python {kind.__name__}",
+                                         _tracer_context(tracer)))
+
+    def to_numpy(self, tracer):
+        raise ConcretizationTypeError(concretization_message(
+            self, "conversion to a NumPy array (np.asarray / np.array)",
+            _tracer_context(tracer)))
+
+
+class ConcreteArray(ShapedArray):
+    """A ShapedArray that also knows its value: Python control flow on it works
+    (as under `grad` without `jit`)."""
+    __slots__ = ('val',)
+
+    def __init__(self, val, weak_type=False):
+        super().__init__(val.shape, val.dtype, weak_type)
+        self.val = val
+
+    def to_bool(self, tracer):
+        return bool(self.val)
+
+    def to_scalar(self, tracer, kind):
+        return kind(self.val)
+
+    def to_numpy(self, tracer):
+        return np.asarray(self.val)
+
+
+def raise_to_shaped(aval, weak_type=None):
+    """Forget the value: the abstraction jit and make_jaxpr trace with."""
+    return ShapedArray(aval.shape, aval.dtype,
+                       aval.weak_type if weak_type is None else weak_type)
+
+
+def get_aval(x):
+    """The abstract value of a tracer, an Array, a NumPy array or a Python scalar."""
+    if isinstance(x, Tracer):
+        return x.aval
+    aval = getattr(x, 'aval', None)   # Array
+    if aval is not None:
+        return aval
+    if isinstance(x, (bool, int, float, np.ndarray, np.generic)):
+        dtype, weak = dtypes.dtype_of(x)
+        return ConcreteArray(np.asarray(x, dtype), weak)
+    raise TypeError(f"Value {x!r} of type {type(x).__name__} is not a valid JAX type: "
+                    "use arrays, Python scalars, or pytrees (tuples, lists, dicts) of them.")
+
+
+# --- traces and tracers --------------------------------------------------------
+
+class MainTrace:
+    """One entry of the trace stack: a running transformation."""
+
+    def __init__(self, level, trace_type, global_data=None, name=None):
+        self.level = level
+        self.trace_type = trace_type
+        self.global_data = global_data
+        self.name = name or trace_type.__name__
+        self.ended = False
+        self.trace = trace_type(self)
+
+    def __repr__(self):
+        return f"MainTrace({self.level}, {self.name})"
+
+
+class Trace:
+    """Interprets primitives for one transformation. Subclasses define
+    `pure` (wrap a constant), `lift` (wrap a lower-level tracer) and
+    `process_primitive`."""
+
+    def __init__(self, main):
+        self.main = main
+
+    def __repr__(self):
+        return f"{type(self).__name__}(level={self.main.level})"
+
+
+class Tracer:
+    """A value being traced by a transformation. Operators (`+`, `@`, `[]`,
+    `.sum()`, ...) are installed by `tinygrad_tracer.numpy`."""
+    __array_priority__ = 1000   # numpy defers `np_array + tracer` to us
+    _trace = None
+
+    # Subclasses provide `aval` (a ShapedArray or ConcreteArray).
+    shape = property(lambda self: self.aval.shape)
+    dtype = property(lambda self: self.aval.dtype)
+    ndim = property(lambda self: self.aval.ndim)
+    size = property(lambda self: self.aval.size)
+    weak_type = property(lambda self: self.aval.weak_type)
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len() of unsized object (a scalar)")
+        return self.shape[0]
+
+    def __bool__(self):
+        return self.aval.to_bool(self)
+
+    def __int__(self):
+        return self.aval.to_scalar(self, int)
+
+    def __float__(self):
+        return self.aval.to_scalar(self, float)
+
+    def __index__(self):
+        return operator.index(self.aval.to_scalar(self, int))
+
+    def __array__(self, dtype=None, copy=None):
+        val = self.aval.to_numpy(self)
+        return val if dtype is None else val.astype(dtype)
+
+    def __iter__(self):
+        if not self.shape:
+            raise TypeError("iteration over a 0-d array")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __hash__(self):
+        raise TypeError(f"unhashable type: {type(self).__name__} (traced arrays cannot be "
+                        "dict keys or static arguments; pass a Python value instead)")
+
+    def __repr__(self):
+        return f"Traced<{self.aval.str_short()}>with<{self._trace}>"
+
+
+def _tracer_context(tracer):
+    """A sentence naming the transformation (and, for jit, the argument) that traced it."""
+    main = getattr(getattr(tracer, '_trace', None), 'main', None)
+    if main is None:
+        return ""
+    where = getattr(tracer, 'debug_info', None)
+    return f"from {main.name}" + (f" ({where})" if where else "")
+
+
+class EvalTrace(Trace):
+    """Level 0: no transformation, primitives are simply computed."""
+
+    def pure(self, x):
+        return x
+
+    lift = pure
+
+    def process_primitive(self, prim, args, params):
+        outs = prim.impl(*args, **params)
+        return outs if prim.multiple_results else [outs]
+
+
+trace_stack = [MainTrace(0, EvalTrace, name='eval')]
+dynamic_trace = trace_stack[0]   # jit/make_jaxpr raise this so constants get staged too
+
+
+@contextlib.contextmanager
+def new_main(trace_type, global_data=None, name=None):
+    """Push a transformation on the trace stack for the duration of the block."""
+    main = MainTrace(len(trace_stack), trace_type, global_data, name)
+    trace_stack.append(main)
+    try:
+        yield main
+    finally:
+        trace_stack.pop()
+        main.ended = True   # tracers of this main used later are leaks
+
+
+@contextlib.contextmanager
+def new_dynamic(main):
+    """Make `main` the trace that even constant-only operations go to (jit)."""
+    global dynamic_trace
+    prev, dynamic_trace = dynamic_trace, main
+    try:
+        yield
+    finally:
+        dynamic_trace = prev
+
+
+def _check_alive(x):
+    main = x._trace.main
+    if main.ended:
+        raise UnexpectedTracerError(
+            f"Encountered an unexpected tracer: a value from {main.name} (level "
+            f"{main.level}) was used after {main.name} had finished. {x.aval.str_short()} "
+            "escaped its transformation, e.g. by being stored in a global, a list outside "
+            "the function, or an object attribute. Return the value from the "
+            "transformed function instead of saving it (or use has_aux=True to return "
+            "extra values).")
+
+
+def find_top_trace(xs):
+    top = dynamic_trace
+    for x in xs:
+        if isinstance(x, Tracer):
+            _check_alive(x)
+            if x._trace.main.level > top.level:
+                top = x._trace.main
+    return top.trace
+
+
+def full_raise(trace, val):
+    """Bring `val` to `trace`'s level: wrap constants, lift lower tracers."""
+    if not isinstance(val, Tracer):
+        return trace.pure(val)
+    main = val._trace.main
+    if main is trace.main:
+        return val
+    if main.level < trace.main.level:
+        return trace.lift(val)
+    raise UnexpectedTracerError(
+        f"Can't lift a tracer of {main.name} (level {main.level}) to {trace.main.name} "
+        f"(level {trace.main.level}): a tracer from one transformation reached another "
+        "that is not nested inside it. This happens when a traced value is stored "
+        "and reused outside the function that created it.")
+
+
+def full_lower(val):
+    """A tracer that carries no transformation-specific data may unwrap; most do not."""
+    return val.full_lower() if isinstance(val, Tracer) and hasattr(val, 'full_lower') else val
+
+
+# --- tags: which transformation produced an equation ------------------------------
+# Traces push a tag while they run their rules; jaxpr equations record the most
+# telling one so the visualizer can colour primal / tangent / cotangent / batched.
+TAG_PRIORITY = {'primal': 0, 'batched': 1, 'tangent': 2, 'cotangent': 3}
+_tags = []
+
+
+@contextlib.contextmanager
+def tag(name):
+    _tags.append(name)
+    try:
+        yield
+    finally:
+        _tags.pop()
+
+
+def current_tag():
+    return max(_tags, key=TAG_PRIORITY.__getitem__, default='primal')

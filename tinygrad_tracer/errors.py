@@ -1,0 +1,46 @@
+"""The errors users meet. Each message says what went wrong *and* how to fix it."""
+
+
+class TinyTracerError(Exception):
+    """Base class of tinygrad_tracer's own errors."""
+
+
+class ConcretizationTypeError(TinyTracerError, TypeError):
+    """A traced (abstract) value was used where a concrete Python value is needed."""
+
+
+class TracerBoolConversionError(ConcretizationTypeError):
+    """`bool()` / `if` / `while` on a traced value."""
+
+
+class TracerIntegerConversionError(ConcretizationTypeError):
+    """`int()` / `operator.index` on a traced value."""
+
+
+class UnexpectedTracerError(TinyTracerError):
+    """A tracer escaped the transformation that created it (a 'leaked' tracer)."""
+
+
+class MissingRuleError(TinyTracerError, NotImplementedError):
+    """A primitive has no rule for a transformation (e.g. no batching rule)."""
+
+    def __init__(self, transform, prim):
+        super().__init__(
+            f"No {transform} rule for primitive '{prim}'. Every primitive needs one entry "
+            f"in the {transform} rule table; add it next to the other rules of that "
+            f"transformation.")
+
+
+def concretization_message(aval, what, context=""):
+    """The shared explanation for ConcretizationTypeError and its subclasses."""
+    ctx = f" {context}" if context else ""
+    return (
+        f"Attempted {what} of a traced value: abstract array {aval.str_short()}{ctx}.\n"
+        "Under jit (and inside lax control flow) values are abstract: only their shape "
+        "and dtype are known while the function is traced, so Python cannot branch on "
+        "them or turn them into Python numbers.\n"
+        "Fixes:\n"
+        "  * mark the argument static: jit(f, static_argnums=...) or "
+        "static_argnames=... (it must then be hashable, and each new value retraces);\n"
+        "  * or keep the decision in the computation: jnp.where(pred, a, b) or "
+        "lax.cond(pred, true_fun, false_fun, *operands).")

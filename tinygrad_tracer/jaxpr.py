@@ -1,0 +1,390 @@
+"""Jaxprs: a program as data, recorded by tracing, printed as JAX prints it.
+
+    >>> make_jaxpr(lambda x: jnp.sin(x) * 2.0)(1.0)
+    { lambda ; a:f32[]. let b:f32[] = sin a; c:f32[] = mul b 2.0:f32[] in (c,) }
+
+`JaxprTrace` is the trace that *records* instead of computing: every
+primitive bound on its tracers becomes a `JaxprEqn`. `jit`, `make_jaxpr`,
+control flow and `linearize` all use it. `eval_jaxpr` replays a jaxpr by
+binding each equation again, so a replay can itself be transformed.
+"""
+import inspect
+
+import numpy as np
+
+from . import core, dtypes, tree_util
+from .core import ShapedArray, Tracer, Trace, get_aval, raise_to_shaped, bind
+
+
+class Var:
+    """A variable of a jaxpr; it gets its printed name (a, b, ...) when printed."""
+    __slots__ = ('aval',)
+
+    def __init__(self, aval):
+        self.aval = aval
+
+    def __repr__(self):
+        return f"Var({self.aval.str_short()})"
+
+
+class Literal:
+    """A scalar constant written inline: `2.0:f32[]`."""
+    __slots__ = ('val', 'aval')
+
+    def __init__(self, val, aval):
+        self.val = np.asarray(val, aval.dtype)
+        self.aval = raise_to_shaped(aval)
+
+    def __repr__(self):
+        v = self.val[()]
+        text = str(bool(v)) if self.aval.dtype == dtypes.bool_ else str(v)
+        return f"{text}:{self.aval.str_short()}"
+
+
+class JaxprEqn:
+    """`outvars = primitive[params] invars`, plus the tag of the transformation
+    that produced it ('primal', 'tangent', 'cotangent' or 'batched')."""
+    __slots__ = ('primitive', 'inputs', 'params', 'out_binders', 'tag')
+
+    def __init__(self, primitive, inputs, params, out_binders, tag='primal'):
+        self.primitive, self.inputs, self.params = primitive, inputs, params
+        self.out_binders, self.tag = out_binders, tag
+
+    def __repr__(self):
+        return f"JaxprEqn({self.primitive}, tag={self.tag})"
+
+
+class Jaxpr:
+    """`{ lambda constvars ; invars . let eqns in outvars }`."""
+
+    def __init__(self, constvars, invars, outvars, eqns):
+        self.constvars, self.invars = list(constvars), list(invars)
+        self.outvars, self.eqns = list(outvars), list(eqns)
+
+    in_avals = property(lambda self: [v.aval for v in self.invars])
+    out_avals = property(lambda self: [v.aval for v in self.outvars])
+
+    def __str__(self):
+        return pp_jaxpr(self)
+
+    __repr__ = __str__
+
+
+class ClosedJaxpr:
+    """A jaxpr together with the values of its constvars."""
+
+    def __init__(self, jaxpr, consts):
+        self.jaxpr, self.consts = jaxpr, list(consts)
+
+    in_avals = property(lambda self: self.jaxpr.in_avals)
+    out_avals = property(lambda self: self.jaxpr.out_avals)
+    eqns = property(lambda self: self.jaxpr.eqns)
+
+    def __str__(self):
+        return pp_jaxpr(self.jaxpr)
+
+    __repr__ = __str__
+
+    def _repr_pretty_(self, p, cycle):   # IPython shows the printout, not an object repr
+        p.text(str(self))
+
+
+# --- the recording trace -----------------------------------------------------------
+
+class JaxprTracer(Tracer):
+    """A value being recorded: it knows only its aval (and which arguments it
+    depends on, so errors can name them)."""
+    __slots__ = ('_trace', 'aval', 'deps')
+
+    def __init__(self, trace, aval, deps=frozenset()):
+        self._trace, self.aval, self.deps = trace, aval, deps
+
+    @property
+    def debug_info(self):
+        builder = self._trace.main.global_data
+        args = ', '.join(sorted(self.deps))
+        where = f"while tracing the function {builder.fn_name}"
+        return f"{where}; the value depends on argument(s) {args}" if args else where
+
+
+class JaxprTrace(Trace):
+    def pure(self, val):
+        return self.main.global_data.new_const(self, val)
+
+    lift = pure   # a tracer of an outer transformation is a constant in here
+
+    def new_arg(self, aval, name=None):
+        builder = self.main.global_data
+        tracer = JaxprTracer(self, raise_to_shaped(aval), frozenset([name]) if name else frozenset())
+        builder.tracers.append(tracer)
+        builder.add_var(tracer)
+        return tracer
+
+    def process_primitive(self, prim, tracers, params):
+        avals_in = [t.aval for t in tracers]
+        avals_out = prim.abstract_eval(*avals_in, **params)
+        avals_out = avals_out if prim.multiple_results else [avals_out]
+        deps = frozenset().union(*(t.deps for t in tracers))
+        outs = [JaxprTracer(self, a, deps) for a in avals_out]
+        builder = self.main.global_data
+        builder.tracers.extend(outs)
+        builder.eqns.append(JaxprEqn(prim, [builder.getvar(t) for t in tracers], params,
+                                     [builder.add_var(t) for t in outs], core.current_tag()))
+        return outs
+
+
+class JaxprBuilder:
+    """Collects equations, variables and constants while a function is traced."""
+
+    def __init__(self, fn_name='f'):
+        self.fn_name = fn_name
+        self.eqns = []
+        self.tracer_to_var = {}
+        self.const_tracers = {}   # id(value) -> tracer
+        self.constvals = {}       # Var -> value
+        self.tracers = []         # keeps tracers alive so ids stay unique
+
+    def new_const(self, trace, val):
+        tracer = self.const_tracers.get(id(val))
+        if tracer is None:
+            aval = raise_to_shaped(get_aval(val))
+            tracer = JaxprTracer(trace, aval, getattr(val, 'deps', frozenset()))
+            self.tracers.append(tracer)
+            self.const_tracers[id(val)] = tracer
+            self.constvals[self.add_var(tracer)] = val
+        return tracer
+
+    def add_var(self, tracer):
+        var = self.tracer_to_var[id(tracer)] = Var(tracer.aval)
+        return var
+
+    def getvar(self, tracer):
+        try:
+            return self.tracer_to_var[id(tracer)]
+        except KeyError:
+            raise core.UnexpectedTracerError(
+                f"A tracer {tracer.aval.str_short()} from another jaxpr trace was used while "
+                f"tracing {self.fn_name}: a traced value leaked from an earlier trace.") from None
+
+    def build(self, in_tracers, out_tracers):
+        constvars, constvals = zip(*self.constvals.items()) if self.constvals else ((), ())
+        invars = [self.getvar(t) for t in in_tracers]
+        outvars = [self.getvar(t) for t in out_tracers]
+        jaxpr = Jaxpr(constvars, invars, outvars, self.eqns)
+        return _inline_literals(jaxpr, list(constvals))
+
+
+def _is_literal_const(val):
+    # Scalars that are not tracers print inline as literals; anything else stays a constvar.
+    if isinstance(val, Tracer):
+        return False
+    return isinstance(val, (bool, int, float, np.generic)) or np.shape(val) == ()
+
+
+def _inline_literals(jaxpr, consts):
+    lits = {v: Literal(np.asarray(c), v.aval) for v, c in zip(jaxpr.constvars, consts)
+            if _is_literal_const(c)}
+    constvars = [v for v in jaxpr.constvars if v not in lits]
+    consts = [c for v, c in zip(jaxpr.constvars, consts) if v not in lits]
+    sub = lambda x: lits.get(x, x) if isinstance(x, Var) else x
+    eqns = [JaxprEqn(e.primitive, [sub(x) for x in e.inputs], e.params, e.out_binders, e.tag)
+            for e in jaxpr.eqns]
+    return ClosedJaxpr(Jaxpr(constvars, jaxpr.invars, [sub(x) for x in jaxpr.outvars], eqns), consts)
+
+
+def trace_to_jaxpr(flat_fun, in_avals, fn_name='f', arg_names=None):
+    """Trace `flat_fun` (a function of a flat list of arrays returning a flat
+    list) on abstract inputs; returns a ClosedJaxpr."""
+    builder = JaxprBuilder(fn_name)
+    arg_names = arg_names or [None] * len(in_avals)
+    with core.new_main(JaxprTrace, builder, name=f"jit({fn_name})") as main:
+        with core.new_dynamic(main):
+            trace = main.trace
+            in_tracers = [trace.new_arg(a, n) for a, n in zip(in_avals, arg_names)]
+            outs = flat_fun(*in_tracers)
+            out_tracers = [core.full_raise(trace, o) for o in outs]
+            return builder.build(in_tracers, out_tracers)
+
+
+def arg_names_of(fun, args_flat_tree, n_flat):
+    """Readable names for flattened arguments ('x', 'params['w']', ...), for error messages."""
+    try:
+        params = list(inspect.signature(fun).parameters)
+    except (TypeError, ValueError):
+        params = []
+    names = []
+    for i, sub in enumerate(args_flat_tree.children() if args_flat_tree is not None else []):
+        base = params[i] if i < len(params) else f"args[{i}]"
+        names += [base if sub.num_leaves == 1 else f"{base}[{j}]" for j in range(sub.num_leaves)]
+    return names if len(names) == n_flat else [None] * n_flat
+
+
+def fun_name(fun):
+    return getattr(fun, '__name__', None) or type(fun).__name__
+
+
+def make_jaxpr(fun, static_argnums=(), return_shape=False):
+    """A function that returns the jaxpr of `fun` at the given arguments.
+
+        >>> make_jaxpr(lambda x: jnp.sin(x) * 2.0)(1.0)
+        { lambda ; a:f32[]. let b:f32[] = sin a; c:f32[] = mul b 2.0:f32[] in (c,) }
+    """
+    static_argnums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+
+    def make(*args, **kwargs):
+        static = {i % len(args) for i in static_argnums}
+        dyn = [a for i, a in enumerate(args) if i not in static]
+
+        def with_static(*dyn_args):
+            it = iter(dyn_args)
+            return fun(*[args[i] if i in static else next(it) for i in range(len(args))], **kwargs)
+
+        flat, in_tree = tree_util.tree_flatten(tuple(dyn))
+        flat_fun, out_tree = tree_util.flatten_fun(with_static, in_tree)
+        avals = [raise_to_shaped(get_aval(x)) for x in flat]
+        closed = trace_to_jaxpr(flat_fun, avals, fun_name(fun), arg_names_of(fun, in_tree, len(flat)))
+        if return_shape:
+            shapes = [ShapeDtypeStruct(a.shape, a.dtype) for a in closed.out_avals]
+            return closed, tree_util.tree_unflatten(out_tree(), shapes)
+        return closed
+    return make
+
+
+class ShapeDtypeStruct:
+    """Just a shape and a dtype (what `eval_shape` returns)."""
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype = tuple(shape), np.dtype(dtype)
+
+    def __repr__(self):
+        return f"ShapeDtypeStruct(shape={self.shape}, dtype={self.dtype.name})"
+
+    def __eq__(self, other):
+        return isinstance(other, ShapeDtypeStruct) and (self.shape, self.dtype) == (other.shape, other.dtype)
+
+    def __hash__(self):
+        return hash((self.shape, self.dtype))
+
+
+def eval_jaxpr(jaxpr, consts, *args):
+    """Replay `jaxpr` by binding each equation: under a transformation, each
+    replayed primitive is transformed."""
+    env = {}
+    read = lambda x: x.val if isinstance(x, Literal) else env[x]
+    for v, val in zip(jaxpr.constvars, consts):
+        env[v] = val
+    for v, val in zip(jaxpr.invars, args):
+        env[v] = val
+    for eqn in jaxpr.eqns:
+        outs = bind(eqn.primitive, *[_literal_value(x) if isinstance(x, Literal) else env[x]
+                                     for x in eqn.inputs], **eqn.params)
+        outs = outs if eqn.primitive.multiple_results else [outs]
+        for v, o in zip(eqn.out_binders, outs):
+            env[v] = o
+    return [_literal_value(x) if isinstance(x, Literal) else read(x) for x in jaxpr.outvars]
+
+
+def _literal_value(lit):
+    from .array import Array
+    return Array(lit.val, lit.aval.weak_type)
+
+
+def check_jaxpr(jaxpr):
+    """Type-check a jaxpr: every variable defined once before use, every equation's
+    output avals equal to what its primitive's abstract eval says."""
+    env = set()
+
+    def use(x, where):
+        if isinstance(x, Var) and x not in env:
+            raise TypeError(f"Jaxpr type error: variable {x} used in {where} before it is defined")
+
+    def define(v, where):
+        if v in env:
+            raise TypeError(f"Jaxpr type error: variable {v} defined twice ({where})")
+        env.add(v)
+    for v in jaxpr.constvars + jaxpr.invars:
+        define(v, 'binders')
+    for eqn in jaxpr.eqns:
+        for x in eqn.inputs:
+            use(x, eqn.primitive.name)
+        avals = eqn.primitive.abstract_eval(*[x.aval for x in eqn.inputs], **eqn.params)
+        avals = avals if eqn.primitive.multiple_results else [avals]
+        for v, a in zip(eqn.out_binders, avals):
+            if raise_to_shaped(a, False) != raise_to_shaped(v.aval, False):
+                raise TypeError(f"Jaxpr type error in {eqn.primitive.name}: binder has "
+                                f"{v.aval.str_short()} but the primitive gives {a.str_short()}")
+            define(v, eqn.primitive.name)
+    for x in jaxpr.outvars:
+        use(x, 'outputs')
+
+
+# --- printing --------------------------------------------------------------------------
+
+class _Names:
+    """a, b, ..., z, ba, bb, ...: shared by a jaxpr and the jaxprs nested in it."""
+
+    def __init__(self):
+        self.names = {}
+
+    def __getitem__(self, var):
+        if isinstance(var, Literal):
+            return repr(var)
+        if var not in self.names:
+            i, s = len(self.names), ''
+            while True:
+                s = chr(ord('a') + i % 26) + s
+                i //= 26
+                if i == 0:
+                    break
+            self.names[var] = s
+        return self.names[var]
+
+
+def _decl(names, v):
+    return f"{names[v]}:{v.aval.str_short()}"
+
+
+def _pp_param(value, names, indent):
+    if isinstance(value, ClosedJaxpr):
+        value = value.jaxpr
+    if isinstance(value, Jaxpr):
+        return pp_jaxpr(value, names, indent)
+    if isinstance(value, np.dtype):
+        return value.name
+    if isinstance(value, (list, tuple)) and any(isinstance(v, (Jaxpr, ClosedJaxpr)) for v in value):
+        return '(\n' + ''.join(' ' * (indent + 2) + _pp_param(v, names, indent + 2) + '\n'
+                               for v in value) + ' ' * indent + ')'
+    if callable(value) and hasattr(value, '__name__'):
+        return value.__name__
+    return str(value)
+
+
+def _pp_eqn(eqn, names, indent):
+    params = sorted(eqn.params.items())
+    ins = ' '.join(names[x] for x in eqn.inputs)
+    outs = ' '.join(_decl(names, v) for v in eqn.out_binders)
+    if not params:
+        return f"{outs} = {eqn.primitive.name} {ins}".rstrip()
+    texts = [(k, _pp_param(v, names, indent + 2)) for k, v in params]
+    one_line = f"{outs} = {eqn.primitive.name}[{' '.join(f'{k}={t}' for k, t in texts)}] {ins}".rstrip()
+    if '\n' not in one_line and len(one_line) + indent <= 100:
+        return one_line
+    pad = ' ' * (indent + 2)
+    body = ''.join(f"{pad}{k}={t}\n" for k, t in texts)
+    return f"{outs} = {eqn.primitive.name}[\n{body}{' ' * indent}] {ins}".rstrip()
+
+
+def pp_jaxpr(jaxpr, names=None, indent=0):
+    """The JAX-style text of a jaxpr: one line when it fits in 80 columns."""
+    names = names or _Names()
+    consts = ' '.join(_decl(names, v) for v in jaxpr.constvars)
+    ins = ' '.join(_decl(names, v) for v in jaxpr.invars)
+    eqns = [_pp_eqn(e, names, indent + 4) for e in jaxpr.eqns]
+    outs = ', '.join(names[v] for v in jaxpr.outvars)
+    outs = f"({outs},)" if len(jaxpr.outvars) == 1 else f"({outs})"
+    head = f"{{ lambda {consts}; {ins}. let"
+    one = f"{head} {'; '.join(eqns)} in {outs} }}"
+    if '\n' not in one and len(one) + indent <= 80:
+        return one
+    body = ''.join(f"{' ' * (indent + 4)}{e}\n" for e in eqns)
+    return f"{head}\n{body}{' ' * (indent + 2)}in {outs} }}"
