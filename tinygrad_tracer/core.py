@@ -63,8 +63,18 @@ def bind(prim, *args, **params):
     """Apply `prim` to `args` under whichever transformation owns them."""
     trace = find_top_trace(args)
     tracers = [full_raise(trace, a) for a in args]
-    outs = trace.process_primitive(prim, tracers, params)
+    if bind_observer is None:
+        outs = trace.process_primitive(prim, tracers, params)
+    else:   # viz.explain is watching: report the bind and everything nested in it
+        bind_observer.enter(prim, trace, tracers, params)
+        outs = trace.process_primitive(prim, tracers, params)
+        bind_observer.exit(outs)
     return outs if prim.multiple_results else outs[0]
+
+
+# `viz.explain` sets this to an object with enter(prim, trace, tracers, params)
+# and exit(outs) to record how each bind travels down the trace stack.
+bind_observer = None
 
 
 # --- abstract values ---------------------------------------------------------
