@@ -10,5 +10,8 @@ from . import dtypes, tree_util, lax, numpy
 from .array import Array, Device, devices, device_put, default_backend
 from .core import ShapedArray, ConcreteArray
 from .tree_util import tree_namespace as tree
+from .batching import vmap
+from .jit import jit, eval_shape
+from .jaxpr import make_jaxpr, ShapeDtypeStruct
 
 __version__ = '0.1.0'

@@ -29,6 +29,9 @@ _SHORT = {bool_: 'bool', int8: 'i8', int16: 'i16', int32: 'i32', int64: 'i64',
 if bfloat16 is not None:
     _SHORT[bfloat16] = 'bf16'
 
+# The tangent dtype of integer and boolean values (they cannot be perturbed), as in JAX.
+float0 = np.dtype([('float0', np.void, 0)])
+
 
 def short_name(dtype):
     """'f32' for float32, as jaxprs print dtypes."""

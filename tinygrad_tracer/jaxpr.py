@@ -192,12 +192,13 @@ def _inline_literals(jaxpr, consts):
     return ClosedJaxpr(Jaxpr(constvars, jaxpr.invars, [sub(x) for x in jaxpr.outvars], eqns), consts)
 
 
-def trace_to_jaxpr(flat_fun, in_avals, fn_name='f', arg_names=None):
+def trace_to_jaxpr(flat_fun, in_avals, fn_name='f', arg_names=None, trace_name=None):
     """Trace `flat_fun` (a function of a flat list of arrays returning a flat
-    list) on abstract inputs; returns a ClosedJaxpr."""
+    list) on abstract inputs; returns a ClosedJaxpr. `trace_name` is what errors
+    call this trace (default `jit(fn_name)`; control flow passes e.g. 'lax.cond')."""
     builder = JaxprBuilder(fn_name)
     arg_names = arg_names or [None] * len(in_avals)
-    with core.new_main(JaxprTrace, builder, name=f"jit({fn_name})") as main:
+    with core.new_main(JaxprTrace, builder, name=trace_name or f"jit({fn_name})") as main:
         with core.new_dynamic(main):
             trace = main.trace
             in_tracers = [trace.new_arg(a, n) for a, n in zip(in_avals, arg_names)]
@@ -319,18 +320,91 @@ def check_jaxpr(jaxpr):
 
 
 # --- printing --------------------------------------------------------------------------
+# JAX lays jaxprs out with a Wadler-style pretty printer: a document is text,
+# breaks and groups; a group goes on one line when its contents fit in the 80
+# columns left, otherwise each of its own breaks starts a new, indented line.
+# We build the same documents as JAX, so the text is character for character
+# what `jax.make_jaxpr` prints.
+
+def _text(s):
+    return ('text', s)
+
+
+def _cat(*docs):
+    return ('cat', docs)
+
+
+def _brk(s=' '):
+    return ('brk', s)
+
+
+def _group(doc):
+    return ('group', doc)
+
+
+def _nest(n, doc):
+    return ('nest', n, doc)
+
+
+def _join(sep, docs):
+    out = []
+    for i, d in enumerate(docs):
+        out += [sep, d] if i else [d]
+    return _cat(*out)
+
+
+def _fits(doc, room):
+    """Does `doc` fit in `room` columns when printed flat?"""
+    stack = [doc]
+    while stack and room >= 0:
+        d = stack.pop()
+        if d[0] in ('text', 'brk'):
+            room -= len(d[1])
+        elif d[0] == 'cat':
+            stack.extend(reversed(d[1]))
+        else:   # group, nest: flat either way
+            stack.append(d[-1])
+    return room >= 0
+
+
+def _layout(doc, width=80):
+    out, col = [], 0
+    stack = [(0, False, doc)]   # (indent, break mode?, doc)
+    while stack:
+        indent, breaking, d = stack.pop()
+        kind = d[0]
+        if kind == 'text':
+            out.append(d[1])
+            col += len(d[1])
+        elif kind == 'cat':
+            stack.extend((indent, breaking, c) for c in reversed(d[1]))
+        elif kind == 'brk':
+            if breaking:
+                out.append('\n' + ' ' * indent)
+                col = indent
+            else:
+                out.append(d[1])
+                col += len(d[1])
+        elif kind == 'nest':
+            stack.append((indent + d[1], breaking, d[2]))
+        else:   # group
+            stack.append((indent, not _fits(d[1], width - col), d[1]))
+    return ''.join(out)
+
 
 class _Names:
     """a, b, ..., z, ba, bb, ...: shared by a jaxpr and the jaxprs nested in it."""
 
     def __init__(self):
         self.names = {}
+        self._count = 0
 
     def __getitem__(self, var):
         if isinstance(var, Literal):
             return repr(var)
         if var not in self.names:
-            i, s = len(self.names), ''
+            i, s = self._count, ''
+            self._count += 1
             while True:
                 s = chr(ord('a') + i % 26) + s
                 i //= 26
@@ -340,51 +414,70 @@ class _Names:
         return self.names[var]
 
 
-def _decl(names, v):
-    return f"{names[v]}:{v.aval.str_short()}"
+def suggest_same_names(names, for_vars, like_vars):
+    """Print the inner variables `for_vars` under the names of the outer `like_vars`
+    they stand for (JAX does this for `jit`)."""
+    for v, like in zip(for_vars, like_vars):
+        if isinstance(v, Var) and isinstance(like, Var) and v not in names.names:
+            names.names[v] = names[like]
 
 
-def _pp_param(value, names, indent):
+# primitive -> rule(eqn, names) -> [(param name, value)] in print order, for primitives
+# that print their params differently from the default (sorted by name).
+pp_eqn_rules = {}
+
+
+def _pp_vars(names, vs, sep='', types=False, dropped=frozenset()):
+    def one(v):
+        name = '_' if v in dropped else names[v]
+        return _text(f"{name}:{v.aval.str_short()}" if types else name)
+    return _nest(2, _group(_join(_cat(_text(sep), _group(_brk())), [one(v) for v in vs])))
+
+
+def _pp_value(value, names):
     if isinstance(value, ClosedJaxpr):
         value = value.jaxpr
     if isinstance(value, Jaxpr):
-        return pp_jaxpr(value, names, indent)
+        return _pp_jaxpr_doc(value, names)
+    if type(value) is tuple and value and all(isinstance(j, (Jaxpr, ClosedJaxpr)) for j in value):
+        inner = [_pp_value(j, names) for j in value]
+        return _group(_cat(_nest(2, _cat(_text('('), _brk(''), _join(_brk(), inner))),
+                           _brk(''), _text(')')))
     if isinstance(value, np.dtype):
-        return value.name
-    if isinstance(value, (list, tuple)) and any(isinstance(v, (Jaxpr, ClosedJaxpr)) for v in value):
-        return '(\n' + ''.join(' ' * (indent + 2) + _pp_param(v, names, indent + 2) + '\n'
-                               for v in value) + ' ' * indent + ')'
+        return _text(value.name)
     if callable(value) and hasattr(value, '__name__'):
-        return value.__name__
-    return str(value)
+        return _text(value.__name__)
+    return _text(str(value))
 
 
-def _pp_eqn(eqn, names, indent):
-    params = sorted(eqn.params.items())
-    ins = ' '.join(names[x] for x in eqn.inputs)
-    outs = ' '.join(_decl(names, v) for v in eqn.out_binders)
-    if not params:
-        return f"{outs} = {eqn.primitive.name} {ins}".rstrip()
-    texts = [(k, _pp_param(v, names, indent + 2)) for k, v in params]
-    one_line = f"{outs} = {eqn.primitive.name}[{' '.join(f'{k}={t}' for k, t in texts)}] {ins}".rstrip()
-    if '\n' not in one_line and len(one_line) + indent <= 100:
-        return one_line
-    pad = ' ' * (indent + 2)
-    body = ''.join(f"{pad}{k}={t}\n" for k, t in texts)
-    return f"{outs} = {eqn.primitive.name}[\n{body}{' ' * indent}] {ins}".rstrip()
+def _pp_eqn(eqn, names, dropped):
+    rule = pp_eqn_rules.get(eqn.primitive)
+    outs = _pp_vars(names, eqn.out_binders, types=True, dropped=dropped)
+    params = rule(eqn, names) if rule else sorted(eqn.params.items())
+    kvs = [_cat(_text(f"{k}="), _pp_value(v, names)) for k, v in params]
+    rhs = [_text(eqn.primitive.name)]
+    if kvs:
+        rhs.append(_group(_cat(_nest(2, _cat(_text('['), _brk(''), _join(_brk(), kvs))),
+                               _brk(''), _text(']'))))
+    rhs.append(_cat(_text(' '), _pp_vars(names, eqn.inputs)))
+    return _cat(outs, _text(' = '), *rhs) if eqn.out_binders else _cat(*rhs)
 
 
-def pp_jaxpr(jaxpr, names=None, indent=0):
-    """The JAX-style text of a jaxpr: one line when it fits in 80 columns."""
-    names = names or _Names()
-    consts = ' '.join(_decl(names, v) for v in jaxpr.constvars)
-    ins = ' '.join(_decl(names, v) for v in jaxpr.invars)
-    eqns = [_pp_eqn(e, names, indent + 4) for e in jaxpr.eqns]
-    outs = ', '.join(names[v] for v in jaxpr.outvars)
-    outs = f"({outs},)" if len(jaxpr.outvars) == 1 else f"({outs})"
-    head = f"{{ lambda {consts}; {ins}. let"
-    one = f"{head} {'; '.join(eqns)} in {outs} }}"
-    if '\n' not in one and len(one) + indent <= 80:
-        return one
-    body = ''.join(f"{' ' * (indent + 4)}{e}\n" for e in eqns)
-    return f"{head}\n{body}{' ' * (indent + 2)}in {outs} }}"
+def _pp_jaxpr_doc(jaxpr, names):
+    used = {x for e in jaxpr.eqns for x in e.inputs} | set(jaxpr.outvars)
+    dropped = {v for e in jaxpr.eqns for v in e.out_binders if v not in used}
+    consts = _pp_vars(names, jaxpr.constvars, types=True)
+    ins = _pp_vars(names, jaxpr.invars, types=True)
+    eqns = _join(_brk('; '), [_pp_eqn(e, names, dropped) for e in jaxpr.eqns])
+    outs = _cat(_text('('), _pp_vars(names, jaxpr.outvars, sep=','),
+                _text(',)' if len(jaxpr.outvars) == 1 else ')'))
+    body = _cat(_text('{ lambda '), consts, _text('; '), ins, _text('. let'),
+                _nest(2, _cat(_brk(), eqns)), _brk(), _text('in '), outs)
+    return _cat(_group(_nest(2, body)), _text(' }'))
+
+
+def pp_jaxpr(jaxpr, names=None, width=80):
+    """The text of a jaxpr, laid out as JAX lays it out: one line when it fits in
+    80 columns, else one equation per line, nested jaxprs indented; variables
+    named a, b, ... in order of appearance, unused results printed `_`."""
+    return _layout(_pp_jaxpr_doc(jaxpr, names if names is not None else _Names()), width)

@@ -16,7 +16,7 @@ import builtins
 
 import numpy as np
 
-from . import dtypes
+from . import dtypes, xla_math
 from .array import Array
 from .core import Primitive, ShapedArray, bind, get_aval, Tracer
 
@@ -118,13 +118,6 @@ def _logistic(x):
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
-def _erf(x):
-    # Abramowitz & Stegun 7.1.26 has 1.5e-7 absolute error: enough for float32.
-    t = 1 / (1 + 0.3275911 * np.abs(x))
-    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
-    return np.sign(x) * (1 - poly * np.exp(-x * x))
-
-
 def _round(x, rounding_method=0):
     if rounding_method == 1:   # to nearest even, like np.round
         return np.round(x)
@@ -139,8 +132,11 @@ ceil_p = _unop('ceil', np.ceil, FLOAT, "round up")
 round_p = def_primitive('round', _round, lambda x, rounding_method=0: _unary_aval('round', FLOAT)(x),
                         "round to nearest (rounding_method 0: halves away from zero, 1: to even)")
 exp_p = _unop('exp', np.exp, FLOAT, "e**x")
-log_p = _unop('log', np.log, FLOAT, "natural logarithm")
-log1p_p = _unop('log1p', np.log1p, FLOAT, "log(1 + x), accurate near 0")
+# log, log1p, erf, erf_inv: XLA's own float32 polynomials are not correctly rounded, so the
+# float64 detour would differ from jax; xla_math repeats XLA's steps (jax's digits, bit for bit).
+log_p = def_primitive('log', xla_math.log, _unary_aval('log', FLOAT), "natural logarithm")
+log1p_p = def_primitive('log1p', xla_math.log1p, _unary_aval('log1p', FLOAT),
+                        "log(1 + x), accurate near 0")
 expm1_p = _unop('expm1', np.expm1, FLOAT, "exp(x) - 1, accurate near 0")
 sin_p = _unop('sin', np.sin, FLOAT, "sine")
 cos_p = _unop('cos', np.cos, FLOAT, "cosine")
@@ -155,7 +151,9 @@ asinh_p = _unop('asinh', np.arcsinh, FLOAT, "inverse hyperbolic sine")
 acosh_p = _unop('acosh', np.arccosh, FLOAT, "inverse hyperbolic cosine")
 atanh_p = _unop('atanh', np.arctanh, FLOAT, "inverse hyperbolic tangent")
 logistic_p = _unop('logistic', _logistic, FLOAT, "1 / (1 + exp(-x)), the sigmoid")
-erf_p = _unop('erf', _erf, FLOAT, "the error function")
+erf_p = def_primitive('erf', xla_math.erf, _unary_aval('erf', FLOAT), "the error function")
+erf_inv_p = def_primitive('erf_inv', xla_math.erf_inv, _unary_aval('erf_inv', FLOAT),
+                          "inverse of erf on (-1, 1)")
 sqrt_p = _unop('sqrt', np.sqrt, FLOAT, "square root")
 rsqrt_p = _unop('rsqrt', lambda x: 1 / np.sqrt(x), FLOAT, "1 / sqrt(x)")
 is_finite_p = def_primitive('is_finite', np.isfinite,
@@ -201,6 +199,7 @@ max_p = _binop('max', np.maximum, ANY, "elementwise maximum (nan wins)")
 min_p = _binop('min', np.minimum, ANY, "elementwise minimum (nan wins)")
 atan2_p = _binop('atan2', lambda x, y: _in_float64(lambda a: np.arctan2(a, y))(x), FLOAT, "angle of the point (y=x, x=y)")
 nextafter_p = _binop('nextafter', np.nextafter, FLOAT, "next float after x towards y")
+fma_p = _binop('fma', xla_math.fma, FLOAT, "x * y + z rounded once (fused multiply-add)")
 and_p = _binop('and', np.bitwise_and, INT_BOOL, "bitwise (or logical) and")
 or_p = _binop('or', np.bitwise_or, INT_BOOL, "bitwise (or logical) or")
 xor_p = _binop('xor', np.bitwise_xor, INT_BOOL, "bitwise (or logical) xor")
@@ -685,7 +684,7 @@ neg, sign, floor, ceil = map(_unary, (neg_p, sign_p, floor_p, ceil_p))
 exp, log, log1p, expm1 = map(_unary, (exp_p, log_p, log1p_p, expm1_p))
 sin, cos, tan, tanh, logistic = map(_unary, (sin_p, cos_p, tan_p, tanh_p, logistic_p))
 asin, acos, atan, sinh, cosh = map(_unary, (asin_p, acos_p, atan_p, sinh_p, cosh_p))
-asinh, acosh, atanh, erf = map(_unary, (asinh_p, acosh_p, atanh_p, erf_p))
+asinh, acosh, atanh, erf, erf_inv = map(_unary, (asinh_p, acosh_p, atanh_p, erf_p, erf_inv_p))
 sqrt, rsqrt, is_finite, bitwise_not = map(_unary, (sqrt_p, rsqrt_p, is_finite_p, not_p))
 add, sub, mul, div, rem, pow = map(_binary, (add_p, sub_p, mul_p, div_p, rem_p, pow_p))
 max, min, atan2, nextafter = map(_binary, (max_p, min_p, atan2_p, nextafter_p))
@@ -694,6 +693,12 @@ shift_left, shift_right_logical, shift_right_arithmetic = map(
     _binary, (shift_left_p, shift_right_logical_p, shift_right_arithmetic_p))
 eq, ne, lt, le, gt, ge = map(_binary, (eq_p, ne_p, lt_p, le_p, gt_p, ge_p))
 abs = _unary(abs_p)
+
+
+def fma(x, y, z):
+    """x * y + z with one rounding. XLA:CPU fuses float32 multiply-adds this way,
+    so code that must match JAX's digits (random.uniform) spells it out."""
+    return bind(fma_p, *_lift_scalars(x, y, z))
 
 
 def round(x, rounding_method=0):

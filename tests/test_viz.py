@@ -1,0 +1,487 @@
+"""viz: graphs of jaxprs (DOT source, SVG), the trace explainer, its HTML page, the CLI."""
+import html.parser
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import tinygrad_tracer as tt
+import tinygrad_tracer.numpy as jnp
+from tinygrad_tracer import lax
+from tinygrad_tracer.jaxpr import make_jaxpr
+
+import viz
+from viz import legend
+from viz.graph import layout_attrs, param_lines
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+has_dot = shutil.which('dot') is not None
+needs_dot = pytest.mark.skipif(not has_dot, reason="Graphviz's `dot` is not installed")
+
+
+def _has(name):
+    return hasattr(tt, name)
+
+
+def _has_cond():
+    try:
+        return callable(lax.cond)
+    except (AttributeError, ImportError):
+        return False
+
+
+needs_grad = pytest.mark.skipif(not _has('grad'), reason='tinygrad_tracer.grad has not landed')
+needs_vmap = pytest.mark.skipif(not _has('vmap'), reason='tinygrad_tracer.vmap has not landed')
+needs_jit = pytest.mark.skipif(not _has('jit'), reason='tinygrad_tracer.jit has not landed')
+needs_cond = pytest.mark.skipif(not _has_cond(), reason='lax.cond (control_flow.py) has not landed')
+
+X = np.arange(12, dtype=np.float32).reshape(4, 3) / 10
+W = np.ones((3, 2), np.float32)
+
+
+def fill(role):
+    return f'fillcolor="{legend.ROLES[role].fill}"'
+
+
+def node_labels(dot):
+    """{node id: label} of a DOT source."""
+    return dict(re.findall(r'^\s*(n\d+) \[label=(.*?) (?:color|fillcolor)=', dot.source, re.M | re.S))
+
+
+def edge_labels(dot):
+    return re.findall(r'-> n\d+ \[label="([^"]*)"', dot.source)
+
+
+def clusters(dot):
+    """Labels of the clusters, in order."""
+    found = re.findall(r'subgraph cluster_\d+ \{\s*[^\n]*?label=(?:"([^"]*)"|(\S+))', dot.source)
+    return [quoted or bare for quoted, bare in found]
+
+
+# --- plain functions -----------------------------------------------------------------------
+
+def test_graph_of_plain_function_has_inputs_equations_outputs_and_aval_edges():
+    g = viz.graph(lambda x, w: jnp.tanh(x @ w).sum(), X, W)
+    labels = node_labels(g)
+    assert '"x\nf32[4,3]"' in labels.values() and '"w\nf32[3,2]"' in labels.values()
+    for prim in ('dot_general', 'tanh', 'reduce_sum'):
+        assert f'<b>{prim}</b>' in g.source
+    assert 'axes=(0,1)' in g.source                        # params, short
+    assert edge_labels(g) == ['a:f32[4,3]', 'b:f32[3,2]', 'c:f32[4,2]', 'd:f32[4,2]', 'e:f32[]']
+    assert 'n6 [label=out' in g.source and 'peripheries=2' in g.source
+    assert g.source.count(fill('primal')) == 3            # one per equation, no other role
+    assert legend.ROLES['tangent'].fill not in g.source   # ...also not in the legend
+
+
+def test_edge_names_are_the_printed_jaxpr_names():
+    f = lambda x: jnp.cos(jnp.sin(x) * 3.0) + x
+    text = str(make_jaxpr(f)(X))
+    decls = set(re.findall(r'[a-z]+:f32\[[\d,]*\]', text))
+    named = [e for e in edge_labels(viz.graph(f, X)) if ':' in e]
+    assert named and set(named) <= decls
+
+
+def test_constants_and_literals_are_nodes_with_their_values():
+    c = np.array([1.0, 2.0, 3.0], np.float32)
+    g = viz.graph(lambda x: (x * c).sum() * 2.0, X)
+    assert '"a:f32[3]\n[1.,2.,3.]"' in node_labels(g).values()
+    assert 'label=2.0' in g.source and 'shape=note' in g.source
+    assert 'f32[]' in edge_labels(g)                      # the literal's edge: its aval
+
+
+def test_param_lines_are_short_and_skip_none_and_jaxprs():
+    closed = make_jaxpr(jnp.sin)(1.0)
+    lines = param_lines({'axes': (0, 1), 'strides': None, 'dtype': np.dtype('float32'),
+                         'jaxpr': closed, 'long': tuple(range(40))})
+    assert lines[0] == 'axes=(0,1)' and lines[1] == 'dtype=float32'
+    assert lines[2].startswith('long=(0,1,2') and lines[2].endswith('…') and len(lines[2]) == 44
+    assert len(lines) == 3
+
+
+def test_graph_of_a_jaxpr_and_bad_input_errors():
+    closed = make_jaxpr(lambda x: jnp.exp(x) * 2.0)(1.0)
+    g = viz.graph(closed)
+    assert '<b>exp</b>' in g.source and 'label=jaxpr' in g.source
+    with pytest.raises(TypeError, match=r'takes no arguments.*got 1'):
+        viz.graph(closed, 1.0)
+    with pytest.raises(TypeError, match=r'needs a function \(or a jaxpr\).*got int'):
+        viz.graph(3, 1.0)
+
+
+def test_unknown_tag_names_the_known_ones():
+    with pytest.raises(ValueError, match="unknown equation tag 'sideways'.*primal, tangent"):
+        legend.role_style('sideways')
+
+
+def test_size_scales_with_node_count():
+    small, large = layout_attrs(5), layout_attrs(400)
+    side = lambda a: float(a['size'].split(',')[0])
+    assert side(small) < side(layout_attrs(50)) < side(large)
+    assert small['fontsize'] == '12' and large['fontsize'] == '10'
+    g = viz.graph(lambda x: sum(jnp.sin(x + i) for i in range(40)), 1.0)
+    n_nodes = len(re.findall(r'^\s*n\d+ \[', g.source, re.M))
+    assert n_nodes > 100 and f'size="{layout_attrs(n_nodes)["size"]}"' in g.source
+
+
+def test_legend_lists_the_roles_used_and_matches_docs():
+    g = viz.graph(lambda x: jnp.sin(x), 1.0)
+    assert 'legend [label=<' in g.source and '>primal<' in g.source and '>batched<' not in g.source
+    assert 'legend' not in viz.graph(lambda x: jnp.sin(x), 1.0, legend=False).source
+    with open(os.path.join(ROOT, 'docs', 'viz.md'), encoding='utf-8') as f:
+        docs = f.read()
+    assert legend.markdown_table() in docs   # docs/viz.md shows exactly the legend's rows
+    assert set(legend.ROLES) == {'primal', 'tangent', 'cotangent', 'batched'}
+
+
+# --- transformed functions ---------------------------------------------------------------------
+
+@needs_grad
+def test_grad_graph_colours_tangent_and_cotangent_equations():
+    g = viz.graph(tt.grad(lambda x: jnp.sin(x) * 2.0), 1.0)
+    assert '<b>cos</b>' in g.source
+    assert fill('cotangent') in g.source and '>cotangent<' in g.source
+    assert fill('tangent') in g.source or fill('primal') in g.source
+    assert 'out' in g.source and 'f32[]' in ' '.join(edge_labels(g))
+
+
+@needs_vmap
+def test_vmap_graph_marks_batched_equations_and_batch_axes():
+    g = viz.graph(tt.vmap(lambda x, w: jnp.tanh(x @ w).sum(0), in_axes=(1, None)),
+                  np.ones((4, 5, 3), np.float32), W)
+    assert fill('batched') in g.source and '>batched<' in g.source
+    labels = edge_labels(g)
+    assert 'a:f32[4,5,3] bdim=1' in labels                # the input, batched along axis 1
+    assert any(e.endswith('bdim=0') for e in labels)       # the rules moved it to the front
+    assert 'b:f32[3,2]' in labels                          # w is not batched: no bdim
+
+
+def test_batch_axis_option_marks_the_inputs():
+    g = viz.graph(lambda xs: jnp.sin(xs), np.ones((5, 3), np.float32), batch_axis=-1)
+    assert 'a:f32[5,3] bdim=1' in edge_labels(g)
+
+
+@needs_jit
+def test_jit_graph_is_a_cluster_with_the_backends_steps():
+    g = viz.graph(tt.jit(lambda x: jnp.tanh(jnp.sin(x) * 2.0).sum()), X)
+    (title, *kernels) = clusters(g)
+    assert title.startswith('jit(<lambda>)')
+    exe = tt.jit(lambda x: x).lower(X).compile()
+    if hasattr(exe, 'kernels'):                           # a compiling backend: kernel clusters
+        assert 'kernel' in title and kernels and kernels[0].startswith('kernel 0: ')
+        assert re.search(r'kernel 0: (\d+ ops fused|1 op)', g.source)
+    else:                                                 # the interpreter: one op per step
+        assert title.endswith('interpret: one op per step') and not kernels
+        assert '0: <b>sin</b>' in g.source and '3: <b>tanh</b>' in g.source
+    assert 'a:f32[4,3]' in edge_labels(g)
+
+
+@needs_jit
+def test_jit_cluster_collapses_and_repeats_are_drawn_once():
+    inner = tt.jit(lambda x: jnp.sin(x) * 2.0)
+    f = lambda x: inner(inner(x))
+    g = viz.graph(f, 1.0, kernels=False)
+    assert len(clusters(g)) == 1 and 'same as the first jit(&lt;lambda&gt;)' in g.source
+    g = viz.graph(f, 1.0, collapse_repeats=False)
+    assert len(clusters(g)) == 2
+    g = viz.graph(f, 1.0, expand=False)
+    assert 'cluster' not in g.source and g.source.count('1 jaxpr, 2 eqns inside') == 2
+
+
+@needs_cond
+def test_cond_branches_are_sub_clusters():
+    f = lambda p, x: lax.cond(p, lambda y: jnp.sin(y), lambda y: jnp.cos(y) * 2.0, x)
+    g = viz.graph(f, True, X)
+    names = clusters(g)
+    assert any(n.startswith('cond') for n in names)
+    assert sum('branches[' in n for n in names) == 2
+    assert '<b>sin</b>' in g.source and '<b>cos</b>' in g.source
+    assert 'style=dashed' in g.source                      # head -> branch parameters
+    assert 'cluster' not in viz.graph(f, True, X, expand=False).source
+
+
+@needs_cond
+def test_loop_body_runs_many_times_so_it_gets_a_head_node_not_wires():
+    f = lambda x: lax.fori_loop(0, 3, lambda i, v: v * 2.0, x)
+    g = viz.graph(f, 1.0)
+    (title, body) = clusters(g)
+    assert title.startswith('scan') or title.startswith('while')
+    head = re.search(r'(n\d+) \[label=<<b>(scan|while)</b>>', g.source).group(1)
+    # the loop's inputs go to the head node only; the body has its own parameter nodes
+    assert re.search(rf'n1 -> {head} \[label="a:f32\[\]"\]', g.source)
+    assert len(re.findall(rf'{head} -> n\d+ \[label="" arrowhead=none', g.source)) >= 2
+
+
+@needs_grad
+@needs_vmap
+def test_nested_transforms_vmap_of_grad():
+    f = lambda x: jnp.sin(x) * x
+    g = viz.graph(tt.vmap(tt.grad(f)), np.ones(5, np.float32))
+    assert '<b>cos</b>' in g.source and fill('cotangent') in g.source
+    assert any('bdim=0' in e for e in edge_labels(g))
+    assert str(make_jaxpr(tt.vmap(tt.grad(f)))(np.ones(5, np.float32))).count('cos') == \
+        g.source.count('<b>cos</b>')
+
+
+@needs_grad
+@needs_jit
+def test_nested_transforms_grad_of_jit_keeps_jit_clusters():
+    g = viz.graph(tt.grad(tt.jit(lambda x: jnp.sin(x) * 2.0)), 1.0)
+    assert any(n.startswith('jit') for n in clusters(g))
+    assert '<b>cos</b>' in g.source
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+@needs_dot
+def test_render_svg_names_the_nodes(tmp_path):
+    path = viz.render(lambda x: jnp.sin(x) * 2.0, 1.0, path=str(tmp_path / 'g.svg'))
+    svg = open(path, encoding='utf-8').read()
+    assert svg.lstrip().startswith('<?xml') and '<svg' in svg
+    for text in ('sin', 'mul', 'out', 'a:f32[]', 'legend', 'primal'):
+        assert f'>{text}</text>' in svg
+
+
+@needs_dot
+def test_render_picks_format_by_extension(tmp_path):
+    f = lambda x: jnp.sin(x)
+    assert open(viz.render(f, 1.0, path=str(tmp_path / 'g.png')), 'rb').read(4) == b'\x89PNG'
+    assert open(viz.render(f, 1.0, path=str(tmp_path / 'g.pdf')), 'rb').read(4) == b'%PDF'
+    assert open(viz.render(f, 1.0, path=str(tmp_path / 'g'), format='svg')).read().count('<svg')
+    dot = open(viz.render(f, 1.0, path=str(tmp_path / 'g.dot'))).read()
+    assert dot.startswith('digraph jaxpr {') and '<b>sin</b>' in dot
+    with pytest.raises(ValueError, match=r"cannot write a graph as 'jpeg'.*\.svg, \.png, \.pdf"):
+        viz.render(f, 1.0, path=str(tmp_path / 'g.jpeg'))
+
+
+def test_missing_dot_gives_install_instructions_and_dot_text_still_works(tmp_path, monkeypatch):
+    monkeypatch.setenv('PATH', str(tmp_path))             # no `dot` anywhere on PATH
+    g = viz.graph(lambda x: jnp.sin(x), 1.0)
+    assert '<b>sin</b>' in g.source
+    with pytest.raises(viz.GraphvizNotInstalled) as err:
+        viz.render(lambda x: jnp.sin(x), 1.0, path=str(tmp_path / 'g.svg'))
+    msg = str(err.value)
+    assert '`dot` program was not found' in msg and 'as svg' in msg
+    for how in ('apt-get install graphviz', 'brew install graphviz',
+                'conda install -c conda-forge graphviz', '.source'):
+        assert how in msg
+    assert not (tmp_path / 'g.svg').exists()
+    path = viz.render(lambda x: jnp.sin(x), 1.0, path=str(tmp_path / 'g.dot'))
+    assert open(path).read() == g.source
+
+
+# --- the explainer ----------------------------------------------------------------------------
+
+def test_explain_records_every_bind_with_level_kind_and_values(capsys):
+    ex = viz.explain(lambda x: jnp.sin(x) * 2.0, 1.0)
+    assert [e.prim for e in ex.events] == ['sin', 'mul']
+    assert ex.levels() == [(0, 'EvalTrace'), (0, 'EvalTrace')]
+    assert ex.events[0].inputs == ['1.0'] and ex.events[0].outputs == ['0.84147096']
+    assert ex.events[1].inputs == ['0.84147096', '2.0'] and ex.events[1].outputs == ['1.6829419']
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == 'explain <lambda>(1.0): 2 binds'
+    assert 'sin  level 0 EvalTrace (eval)  in: 1.0  out: 0.84147096' in out
+    assert float(ex.result) == pytest.approx(2 * np.sin(1.0))
+
+
+def test_explain_restores_the_observer_even_when_fn_raises():
+    from tinygrad_tracer import core
+    before = core.bind_observer
+
+    def bad(x):
+        jnp.sin(x)
+        raise RuntimeError('boom')
+    with pytest.raises(RuntimeError, match='boom'):
+        viz.explain(bad, 1.0, quiet=True)
+    assert core.bind_observer is before
+    with pytest.raises(TypeError, match='needs a function to run, got float'):
+        viz.explain(1.0, quiet=True)
+
+
+@needs_grad
+def test_explain_grad_sin_lists_jvp_then_eval_levels_in_order():
+    ex = viz.explain(tt.grad(jnp.sin), 1.0, quiet=True)
+    first = ex.events[0]
+    assert (first.prim, first.trace_kind, first.depth) == ('sin', 'JVPTrace', 0)
+    assert first.level >= 1 and first.inputs[0].startswith('JVPTracer f32[]=1.0')
+    # the JVP rule's binds travel down the stack, level by level, to EvalTrace's sin
+    evals = [e for e in ex.events if e.trace_kind == 'EvalTrace']
+    sin0 = evals[0]
+    assert (sin0.prim, sin0.level, sin0.outputs) == ('sin', 0, ['0.84147096'])
+    chain, e = [], sin0
+    while e is not None:
+        chain.append(e)
+        e = ex.events[e.parent] if e.parent is not None else None
+    assert chain[-1] is first
+    levels = [c.level for c in reversed(chain)]
+    assert levels == sorted(levels, reverse=True) and len(set(levels)) == len(levels)
+    assert any(e.prim == 'cos' and e.level == 0 and e.tag == 'tangent' for e in ex.events)
+    last = ex.events[-1]   # the backward pass runs at level 0, tagged cotangent
+    assert (last.level, last.tag, last.depth) == (0, 'cotangent', 0)
+    assert float(ex.result) == pytest.approx(np.cos(1.0), rel=1e-6)
+    lines = str(ex).splitlines()
+    assert lines[1].startswith('sin  level') and '  sin  level' in lines[2]
+    assert lines[-1].startswith('mul  level 0 EvalTrace (eval) [cotangent]')
+
+
+@needs_vmap
+def test_explain_vmap_shows_batch_dims():
+    ex = viz.explain(tt.vmap(lambda x: jnp.sin(x).sum()), np.ones((3, 2), np.float32), quiet=True)
+    assert ex.events[0].inputs == ['BatchTracer f32[2] bdim=0']
+    assert ex.events[1].tag == 'batched' and ex.events[1].level == 0
+
+
+class _Checker(html.parser.HTMLParser):
+    """Fails on a closing tag that does not match the open one; collects src/href values."""
+    VOID = {'meta', 'br', 'img', 'input', 'hr', 'link', 'col', 'area', 'base', 'source', 'wbr'}
+
+    def __init__(self):
+        super().__init__()
+        self.stack, self.urls, self.tags = [], [], set()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        self.urls += [v for k, v in attrs if k in ('src', 'href', 'xlink:href') and v]
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        self.tags.add(tag)
+        self.urls += [v for k, v in attrs if k in ('src', 'href', 'xlink:href') and v]
+
+    def handle_endtag(self, tag):
+        assert self.stack and self.stack[-1] == tag, f"</{tag}> closes <{self.stack[-1:]}>"
+        self.stack.pop()
+
+
+def _explain_page(tmp_path):
+    path = str(tmp_path / 'trace.html')
+    ex = viz.explain(lambda x: jnp.cos(jnp.sin(x) * 2.0), 1.0, html=path, quiet=True)
+    return ex, open(path, encoding='utf-8').read()
+
+
+def test_explain_html_is_well_formed_and_self_contained(tmp_path):
+    ex, page = _explain_page(tmp_path)
+    checker = _Checker()
+    checker.feed(page)
+    checker.close()
+    assert checker.stack == []
+    assert not [u for u in checker.urls if re.match(r'\s*(https?:)?//', u)]
+    assert not re.search(r'<(script|img|link)[^>]*\b(src|href)=', page)
+    assert {'button', 'script', 'style', 'ol', 'li'} <= checker.tags
+    for button in ('id="prev"', 'id="next"'):
+        assert button in page
+    assert page.count('<li ') == len(ex.events) == 3
+    steps = re.search(r'<script type="application/json" id="steps">(.*?)</script>', page, re.S)
+    import json
+    details = json.loads(steps.group(1))
+    assert details[0].startswith('bind #0: sin\ntrace:   level 0 EvalTrace (eval)')
+    if has_dot:   # the graph of binds, inline, with the ids the page steps through
+        assert '<svg' in page and '<?xml' not in page and '<!DOCTYPE svg' not in page
+        assert all(f'id="ev_{i}"' in page for i in range(3)) and 'id="ed_1_1"' in page
+    js = re.findall(r'<script>(.*?)</script>', page, re.S)
+    assert len(js) == 1 and 'function show(k)' in js[0]
+    if shutil.which('node'):
+        path = tmp_path / 'page.js'
+        path.write_text(js[0])
+        assert subprocess.run(['node', '--check', str(path)]).returncode == 0
+
+
+def test_explain_html_without_dot_embeds_the_dot_text(tmp_path, monkeypatch):
+    monkeypatch.setenv('PATH', str(tmp_path))
+    _, page = _explain_page(tmp_path)
+    assert 'apt-get install graphviz' in page and 'digraph binds {' in page and '<svg' not in page
+
+
+def test_bind_graph_clusters_levels_and_links_results():
+    ex = viz.explain(lambda x: jnp.cos(jnp.sin(x)), 1.0, quiet=True)
+    src = ex.graph().source
+    assert 'label="level 0: eval (EvalTrace)"' in src
+    assert 'ev_0 -> ev_1 [id=ed_1_1]' in src            # sin's result feeds cos
+    assert '"0: sin"' in src and '"1: cos"' in src
+
+
+# --- the command line -------------------------------------------------------------------------
+# One subprocess proves `python -m viz` runs; the rest call its main() in-process (fast).
+
+@needs_dot
+def test_cli_runs_as_a_module_and_writes_a_file(tmp_path):
+    r = subprocess.run([sys.executable, '-m', 'viz', 'lambda x, y: jnp.sin(x) * y', '--args',
+                        '1.0', 'jnp.ones(3)', '-o', 'g.svg'], cwd=tmp_path, capture_output=True,
+                       text=True, env={**os.environ, 'PYTHONPATH': ROOT})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == 'wrote g.svg (svg, lambda x, y: jnp.sin(x) * y)'
+    svg = (tmp_path / 'g.svg').read_text()
+    assert '>sin</text>' in svg and '>b:f32[3]</text>' in svg
+
+
+def cli(capsys, *argv):
+    """(exit code, stdout, stderr) of `python -m viz argv`, run in-process."""
+    from viz.__main__ import main
+    try:
+        code = main(list(argv))
+    except SystemExit as e:   # argparse: --help, usage errors
+        code = e.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_help_documents_every_flag_with_an_example(capsys):
+    code, out, _ = cli(capsys, '--help')
+    assert code == 0
+    for flag in ('--args', '--grad', '--vmap', '--jit', '--explain', '--output', '--format',
+                 '--collapse', '--rankdir'):
+        assert flag in out
+    assert out.count('e.g.') >= 9
+    assert 'python -m viz "lambda x: jnp.sin(x) * 2" --args 1.0 --grad -o g.svg' in out
+
+
+def test_cli_prints_dot_explains_and_formats(tmp_path, capsys):
+    code, out, _ = cli(capsys, 'lambda x: jnp.exp(x)', '--args', '2.0')
+    assert code == 0 and out.startswith('digraph jaxpr {') and '<b>exp</b>' in out
+    code, out, _ = cli(capsys, 'lambda x: jnp.exp(x)', '--args', '2.0', '--explain')
+    assert code == 0 and 'exp  level 0 EvalTrace (eval)  in: 2.0' in out
+    page = str(tmp_path / 'trace.html')
+    code, out, _ = cli(capsys, 'jnp.sin', '--args', '1.0', '--explain', '-o', page)
+    assert code == 0 and '<button id="next"' in open(page).read()
+    dot = str(tmp_path / 'g')
+    code, out, _ = cli(capsys, 'lambda x: x * 2.0', '--args', '1.0', '--format', 'dot', '-o', dot)
+    assert code == 0 and open(dot).read().startswith('digraph jaxpr {')
+    assert out == f'wrote {dot} (dot, lambda x: x * 2.0)\n'
+
+
+def test_cli_reports_bad_input(capsys):
+    code, _, err = cli(capsys, 'lambda x: jnp.exp(')
+    assert code == 2 and "could not evaluate the function 'lambda x: jnp.exp('" in err
+    code, _, err = cli(capsys, 'lambda x: x', '--args', 'undefined_name')
+    assert code == 2 and "could not evaluate the argument 'undefined_name': NameError" in err
+    code, _, err = cli(capsys, '3')
+    assert code == 2 and 'evaluated to int, not a function' in err
+    code, _, err = cli(capsys, 'jnp.sin', '--args', '1.0', '--explain', '-o', 'x.svg')
+    assert code == 2 and '--explain writes an .html page' in err
+
+
+@needs_grad
+@needs_dot
+def test_cli_grad_example_from_the_issue(tmp_path, capsys):
+    path = str(tmp_path / 'g.svg')
+    code, out, _ = cli(capsys, 'lambda x: jnp.sin(x) * 2', '--args', '1.0', '--grad', '-o', path)
+    assert code == 0 and out == f'wrote {path} (svg, grad(lambda x: jnp.sin(x) * 2))\n'
+    assert '>cos</text>' in open(path).read()
+
+
+@needs_grad
+@needs_vmap
+def test_cli_transforms_apply_in_order(capsys):
+    code, out, _ = cli(capsys, 'lambda x: jnp.sin(x)', '--args', 'jnp.ones(3)', '--grad', '--vmap')
+    assert code == 0 and 'label="vmap(grad(lambda x: jnp.sin(x)))"' in out and 'bdim=0' in out
+
+
+def test_cli_without_dot_names_the_install(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv('PATH', str(tmp_path))
+    code, out, err = cli(capsys, 'lambda x: jnp.sin(x)', '--args', '1.0', '-o',
+                         str(tmp_path / 'g.png'))
+    assert code == 1 and err.startswith('error: ') and 'brew install graphviz' in err

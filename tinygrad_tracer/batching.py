@@ -1,0 +1,509 @@
+"""vmap: vectorizing a function by carrying a batch axis through every primitive.
+
+A `BatchTracer` holds a value with one extra axis, `bdim`, that the user's
+function does not see: inside `vmap(f)`, `x.shape` is the shape of a single
+example. Each primitive has a *batching rule* that says how to apply it to
+the whole batch at once, and where the batch axis ends up:
+
+    batching_rules[reduce_sum_p](axis_size, [x], [bdim], axes=(0,))
+        -> ([reduce_sum(moved x, axes=(1,))], [0])
+
+An input that is not batched (`in_axes=None`, or a closed-over constant) has
+`bdim = not_mapped`; rules keep such values unbatched where they can.
+
+    >>> vmap(lambda x: jnp.sin(x) * 2)(jnp.ones(3))
+    Array([1.682942, 1.682942, 1.682942], dtype=float32)
+"""
+import numpy as np
+
+from . import core, lax, tree_util
+from .core import Tracer, Trace, ShapedArray, get_aval
+from .errors import MissingRuleError
+
+not_mapped = None
+
+
+# --- the trace ------------------------------------------------------------------------
+
+class BatchTracer(Tracer):
+    """`val` is the whole batch; `bdim` is where its batch axis is (or not_mapped)."""
+    __slots__ = ('_trace', 'val', 'bdim')
+
+    def __init__(self, trace, val, bdim):
+        self._trace, self.val, self.bdim = trace, val, bdim
+
+    @property
+    def aval(self):
+        aval = get_aval(self.val)
+        if self.bdim is not_mapped:
+            return aval
+        shape = aval.shape[:self.bdim] + aval.shape[self.bdim + 1:]
+        return ShapedArray(shape, aval.dtype, aval.weak_type)
+
+    def full_lower(self):
+        return core.full_lower(self.val) if self.bdim is not_mapped else self
+
+
+class BatchTrace(Trace):
+    """The trace of one `vmap`; `main.global_data` is the axis size."""
+
+    def pure(self, val):
+        return BatchTracer(self, val, not_mapped)
+
+    lift = pure
+
+    def process_primitive(self, prim, tracers, params):
+        vals = [t.val for t in tracers]
+        dims = [t.bdim for t in tracers]
+        if all(d is not_mapped for d in dims):   # nothing batched: apply as is
+            outs = prim.bind(*vals, **params)
+            outs = outs if prim.multiple_results else [outs]
+            return [BatchTracer(self, o, not_mapped) for o in outs]
+        rule = batching_rules.get(prim)
+        if rule is None:
+            raise MissingRuleError('batching', prim)
+        with core.tag('batched'):
+            outs, out_dims = rule(self.main.global_data, vals, dims, **params)
+        return [BatchTracer(self, o, d) for o, d in zip(outs, out_dims)]
+
+
+batching_rules = {}
+
+
+# --- helpers shared by the rules -------------------------------------------------------------
+
+def moveaxis(x, src, dst):
+    """Move axis `src` of x to position `dst` (a transpose, or nothing)."""
+    nd = get_aval(x).ndim
+    dst = dst % nd if nd else 0
+    if src == dst:
+        return x
+    perm = [i for i in range(nd) if i != src]
+    perm.insert(dst, src)
+    return lax.transpose(x, perm)
+
+
+def broadcast_batch(x, axis_size, axis=0):
+    """Give an unbatched value a batch axis of `axis_size` at `axis`."""
+    shape = list(get_aval(x).shape)
+    dims = [i if i < axis else i + 1 for i in range(len(shape))]
+    shape.insert(axis, axis_size)
+    return lax.broadcast_in_dim(x, shape, dims)
+
+
+def bdim_at_front(x, bdim, axis_size):
+    """x with its batch axis first, broadcasting it in when x is not batched."""
+    if bdim is not_mapped:
+        return broadcast_batch(x, axis_size)
+    return moveaxis(x, bdim, 0)
+
+
+def move_to(x, bdim, dst, axis_size):
+    """x with its batch axis at `dst` (None: leave it unbatched, which must be possible)."""
+    if dst is not_mapped:
+        if bdim is not not_mapped:
+            raise ValueError(f"at vmap out_axes, got axis spec None but output was batched on "
+                             f"axis {bdim}: return it unbatched, or give an int out_axes.")
+        return x
+    nd = len(_example_shape(x, bdim)) + 1
+    if not -nd <= dst < nd:
+        raise ValueError(f"vmap out_axes: axis {dst} is out of bounds for an output of "
+                         f"dimension {nd} (its batch axis included)")
+    dst %= nd
+    if bdim is not_mapped:
+        return broadcast_batch(x, axis_size, dst)
+    return moveaxis(x, bdim, dst)
+
+
+def _all_at_front(axis_size, vals, dims):
+    return [bdim_at_front(x, d, axis_size) for x, d in zip(vals, dims)]
+
+
+def _shift(axes, by=1):
+    return tuple(a + by for a in axes)
+
+
+def _example_shape(x, bdim):
+    shape = get_aval(x).shape
+    return shape if bdim is not_mapped else shape[:bdim] + shape[bdim + 1:]
+
+
+# --- elementwise primitives ------------------------------------------------------------------
+
+def _aligned(axis_size, vals, dims):
+    """Make every operand batched at one common axis: kept if all batched ones agree
+    and none is unbatched, else axis 0 (unbatched operands are broadcast, since lax
+    primitives do not broadcast)."""
+    mapped = {d for d in dims if d is not not_mapped}
+    if len(mapped) == 1 and not_mapped not in dims:
+        return vals, mapped.pop()
+    return _all_at_front(axis_size, vals, dims), 0
+
+
+def _elementwise_rule(prim):
+    def rule(axis_size, vals, dims, **params):
+        vals, bdim = _aligned(axis_size, vals, dims)
+        return [prim.bind(*vals, **params)], [bdim]
+    return rule
+
+
+_ELEMENTWISE = [
+    'neg', 'sign', 'abs', 'floor', 'ceil', 'round', 'exp', 'log', 'log1p', 'expm1', 'sin', 'cos',
+    'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'tanh', 'asinh', 'acosh', 'atanh', 'logistic',
+    'erf', 'erf_inv', 'sqrt', 'rsqrt', 'is_finite', 'not', 'integer_pow', 'stop_gradient',
+    'add', 'sub', 'mul', 'div', 'rem', 'pow', 'max', 'min', 'atan2', 'nextafter', 'fma',
+    'and', 'or', 'xor', 'shift_left', 'shift_right_logical', 'shift_right_arithmetic',
+    'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'convert_element_type', 'bitcast_convert_type',
+]
+for _name in _ELEMENTWISE:
+    if _name in lax.primitives:
+        batching_rules[lax.primitives[_name]] = _elementwise_rule(lax.primitives[_name])
+
+
+def _select_n_rule(axis_size, vals, dims):
+    (which, *cases), (wdim, *cdims) = vals, dims
+    scalar_which = len(_example_shape(which, wdim)) == 0
+    case_shape = _example_shape(cases[0], cdims[0])
+    if not scalar_which or not case_shape:
+        return _elementwise_rule(lax.select_n_p)(axis_size, vals, dims)
+    cases, bdim = _aligned(axis_size, cases, cdims)
+    if wdim is not_mapped:   # one decision for the whole batch: the selector stays scalar
+        return [lax.select_n(which, *cases)], [bdim]
+    # a scalar selector per example: spread it over each example's elements
+    cases = [moveaxis(c, bdim, 0) for c in cases]
+    which = lax.broadcast_in_dim(moveaxis(which, wdim, 0), (axis_size, *case_shape), (0,))
+    return [lax.select_n(which, *cases)], [0]
+
+
+batching_rules[lax.select_n_p] = _select_n_rule
+
+
+# --- shape primitives: put the batch axis first and shift every axis parameter -----------------
+
+def _broadcast_in_dim_rule(axis_size, vals, dims, shape, broadcast_dimensions):
+    x = moveaxis(vals[0], dims[0], 0)
+    return [lax.broadcast_in_dim(x, (axis_size, *shape), (0, *_shift(broadcast_dimensions)))], [0]
+
+
+def _reshape_rule(axis_size, vals, dims, new_sizes, dimensions):
+    x = moveaxis(vals[0], dims[0], 0)
+    perm = None if dimensions is None else (0, *_shift(dimensions))
+    return [lax.reshape(x, (axis_size, *new_sizes), perm)], [0]
+
+
+def _transpose_rule(axis_size, vals, dims, permutation):
+    x = moveaxis(vals[0], dims[0], 0)
+    return [lax.transpose(x, (0, *_shift(permutation)))], [0]
+
+
+def _front_rule(prim, *axis_params):
+    """A rule for primitives whose params name axes of their (single) operand:
+    move the batch axis to the front and shift those params by one."""
+    def rule(axis_size, vals, dims, **params):
+        x = moveaxis(vals[0], dims[0], 0)
+        for p in axis_params:
+            params[p] = params[p] + 1 if isinstance(params[p], int) else _shift(params[p])
+        outs = prim.bind(x, **params)
+        outs = outs if prim.multiple_results else [outs]
+        return outs, [0] * len(outs)
+    return rule
+
+
+batching_rules[lax.broadcast_in_dim_p] = _broadcast_in_dim_rule
+batching_rules[lax.reshape_p] = _reshape_rule
+batching_rules[lax.transpose_p] = _transpose_rule
+for _prim, _params in [(lax.rev_p, ('dimensions',)), (lax.squeeze_p, ('dimensions',)),
+                       (lax.expand_dims_p, ('dimensions',)), (lax.reduce_sum_p, ('axes',)),
+                       (lax.reduce_prod_p, ('axes',)), (lax.reduce_max_p, ('axes',)),
+                       (lax.reduce_min_p, ('axes',)), (lax.reduce_and_p, ('axes',)),
+                       (lax.reduce_or_p, ('axes',)), (lax.argmax_p, ('axes',)),
+                       (lax.argmin_p, ('axes',)), (lax.cumsum_p, ('axis',)),
+                       (lax.cumprod_p, ('axis',))]:
+    batching_rules[_prim] = _front_rule(_prim, *_params)
+
+
+def _slice_rule(axis_size, vals, dims, start_indices, limit_indices, strides):
+    x = moveaxis(vals[0], dims[0], 0)
+    strides = None if strides is None else (1, *strides)
+    return [lax.slice(x, (0, *start_indices), (axis_size, *limit_indices), strides)], [0]
+
+
+def _concatenate_rule(axis_size, vals, dims, dimension):
+    return [lax.concatenate(_all_at_front(axis_size, vals, dims), dimension + 1)], [0]
+
+
+def _sort_rule(axis_size, vals, dims, dimension, is_stable, num_keys):
+    outs = lax.sort_p.bind(*_all_at_front(axis_size, vals, dims), dimension=dimension + 1,
+                           is_stable=is_stable, num_keys=num_keys)
+    return outs, [0] * len(outs)
+
+
+def _pad_rule(axis_size, vals, dims, padding_config):
+    (x, value), (xdim, vdim) = vals, dims
+    x = bdim_at_front(x, xdim, axis_size)
+    config = ((0, 0, 0), *padding_config)
+    if vdim is not_mapped:
+        return [lax.pad(x, value, config)], [0]
+    # A per-example padding value: pad with anything, then select the value where
+    # a padded mask says "this is padding".
+    shape = get_aval(x).shape
+    padded = lax.pad(x, lax.full((), 0, get_aval(x).dtype), config)
+    inside = lax.pad(lax.full(shape, True, np.bool_), lax.full((), False, np.bool_), config)
+    pad_values = lax.broadcast_in_dim(moveaxis(value, vdim, 0), get_aval(padded).shape, (0,))
+    return [lax.select_n(inside, pad_values, padded)], [0]
+
+
+def _iota_rule(axis_size, vals, dims, **params):
+    # iota has no operands, so it is never batched (process_primitive applies it directly).
+    return [lax.iota_p.bind(**params)], [not_mapped]
+
+
+batching_rules[lax.slice_p] = _slice_rule
+batching_rules[lax.concatenate_p] = _concatenate_rule
+batching_rules[lax.sort_p] = _sort_rule
+batching_rules[lax.pad_p] = _pad_rule
+batching_rules[lax.iota_p] = _iota_rule
+
+
+# --- contraction -------------------------------------------------------------------------------
+
+def _dot_general_rule(axis_size, vals, dims, dimension_numbers, preferred_element_type):
+    (lhs, rhs), (ldim, rdim) = vals, dims
+    (lc, rc), (lb, rb) = dimension_numbers
+    if ldim is not not_mapped and rdim is not not_mapped:
+        # both batched: the batch axis becomes one more dot_general batch dimension
+        dn = ((_shift(lc), _shift(rc)), ((0, *_shift(lb)), (0, *_shift(rb))))
+        out_dim = 0
+    elif ldim is not not_mapped:
+        # lhs only: its batch axis is a free lhs dimension, the first one after the batch dims
+        dn = ((_shift(lc), rc), (_shift(lb), rb))
+        out_dim = len(lb)
+    else:
+        # rhs only: a free rhs dimension, right after all the lhs free dimensions
+        dn = ((lc, _shift(rc)), (lb, _shift(rb)))
+        out_dim = get_aval(lhs).ndim - len(lc)
+    lhs = lhs if ldim is not_mapped else moveaxis(lhs, ldim, 0)
+    rhs = rhs if rdim is not_mapped else moveaxis(rhs, rdim, 0)
+    return [lax.dot_general(lhs, rhs, dn, preferred_element_type)], [out_dim]
+
+
+batching_rules[lax.dot_general_p] = _dot_general_rule
+
+
+# --- indexing: batched indices become gathers and scatters over the batch axis too ---------------
+
+def _batch_index_column(axis_size, idx):
+    """Prepend to idx (batch first, shape (B, ..., k)) a column holding each example's
+    batch position, so it also indexes the batch axis of the operand."""
+    shape = get_aval(idx).shape
+    rows = lax.broadcasted_iota(get_aval(idx).dtype, (*shape[:-1], 1), 0)
+    return lax.concatenate([rows, idx], len(shape) - 1)
+
+
+def _gather_rule(axis_size, vals, dims, axes):
+    (x, idx), (xdim, idim) = vals, dims
+    if idim is not_mapped:
+        # the batch axis is a kept axis of x: it lands after idx's batch dims
+        x = moveaxis(x, xdim, 0)
+        return [lax.gather(x, idx, _shift(axes))], [get_aval(idx).ndim - 1]
+    idx = moveaxis(idx, idim, 0)
+    if xdim is not_mapped:   # idx's batch axis is one more index batch dim
+        return [lax.gather(x, idx, axes)], [0]
+    x = moveaxis(x, xdim, 0)
+    return [lax.gather(x, _batch_index_column(axis_size, idx), (0, *_shift(axes)))], [0]
+
+
+def _scatter_rule(prim):
+    def rule(axis_size, vals, dims, axes):
+        x, idx, updates = _all_at_front(axis_size, vals, dims)
+        idx = _batch_index_column(axis_size, idx)
+        return [prim.bind(x, idx, updates, axes=(0, *_shift(axes)))], [0]
+    return rule
+
+
+for _prim in (lax.scatter_p, lax.scatter_add_p, lax.scatter_mul_p, lax.scatter_min_p,
+              lax.scatter_max_p):
+    batching_rules[_prim] = _scatter_rule(_prim)
+
+
+def _window_indices(axis_size, starts, x_shape, sizes):
+    """Indices (B, *sizes, 1 + ndim) of every element of a window per example, starts
+    clamped into bounds as dynamic_slice does; column 0 is the batch position."""
+    cols = []
+    window = (axis_size, *sizes)
+    for axis, (s, n, k) in enumerate(zip(starts, x_shape, sizes)):
+        s = lax.max(lax.min(s, lax.full((), n - k, get_aval(s).dtype)), lax.full((), 0, get_aval(s).dtype))
+        s = lax.convert_element_type(s, np.int32)
+        start = lax.broadcast_in_dim(s, window, (0,))
+        cols.append(lax.add(start, lax.broadcasted_iota(np.int32, window, axis + 1)))
+    cols.insert(0, lax.broadcasted_iota(np.int32, window, 0))
+    return lax.concatenate([lax.expand_dims(c, (len(window),)) for c in cols], len(window))
+
+
+def _dynamic_slice_rule(axis_size, vals, dims, slice_sizes):
+    (x, *starts), (xdim, *sdims) = vals, dims
+    if all(d is not_mapped for d in sdims):
+        x = moveaxis(x, xdim, 0)
+        zero = lax.full((), 0, get_aval(starts[0]).dtype) if starts else None
+        return [lax.dynamic_slice(x, [zero, *starts], (axis_size, *slice_sizes))], [0]
+    # per-example starts: gather every element of every window
+    x = bdim_at_front(x, xdim, axis_size)
+    starts = _all_at_front(axis_size, starts, sdims)
+    idx = _window_indices(axis_size, starts, get_aval(x).shape[1:], slice_sizes)
+    return [lax.gather(x, idx, tuple(range(get_aval(x).ndim)))], [0]
+
+
+def _dynamic_update_slice_rule(axis_size, vals, dims):
+    (x, update, *starts), (xdim, udim, *sdims) = vals, dims
+    x, update = bdim_at_front(x, xdim, axis_size), bdim_at_front(update, udim, axis_size)
+    if all(d is not_mapped for d in sdims):
+        zero = lax.full((), 0, get_aval(starts[0]).dtype) if starts else None
+        return [lax.dynamic_update_slice(x, update, [zero, *starts])], [0]
+    starts = _all_at_front(axis_size, starts, sdims)
+    idx = _window_indices(axis_size, starts, get_aval(x).shape[1:], get_aval(update).shape[1:])
+    return [lax.scatter(x, idx, update, tuple(range(get_aval(x).ndim)))], [0]
+
+
+batching_rules[lax.gather_p] = _gather_rule
+batching_rules[lax.dynamic_slice_p] = _dynamic_slice_rule
+batching_rules[lax.dynamic_update_slice_p] = _dynamic_update_slice_rule
+
+
+# --- vmap of a flat function and of a jaxpr ------------------------------------------------------
+
+def vmap_flat(flat_fun, axis_size, in_dims, out_dims, args):
+    """Run `flat_fun` on `args` batched along `in_dims`; return outputs with their batch
+    axes at `out_dims` (a list, or a callable giving it once the outputs are known)."""
+    with core.new_main(BatchTrace, axis_size, name='vmap') as main:
+        trace = main.trace
+        tracers = [x if d is not_mapped else BatchTracer(trace, x, d) for x, d in zip(args, in_dims)]
+        outs = [core.full_raise(trace, o) for o in flat_fun(*tracers)]
+        vals, dims = [t.val for t in outs], [t.bdim for t in outs]
+    out_dims = out_dims() if callable(out_dims) else out_dims
+    return [move_to(v, d, od, axis_size) for v, d, od in zip(vals, dims, out_dims)]
+
+
+def batch_jaxpr(closed, axis_size, in_batched, instantiate):
+    """The jaxpr of `closed` on a batch. Batched inputs and outputs carry their batch axis
+    first. `instantiate` (a bool or one per output) forces outputs to be batched.
+    Returns (batched ClosedJaxpr, which outputs are batched)."""
+    from .jaxpr import trace_to_jaxpr, eval_jaxpr
+    n_out = len(closed.out_avals)
+    instantiate = [instantiate] * n_out if isinstance(instantiate, bool) else list(instantiate)
+    out_batched = []
+
+    def batched_fun(*args):
+        with core.new_main(BatchTrace, axis_size, name='vmap') as main:
+            trace = main.trace
+            tracers = [BatchTracer(trace, x, 0) if b else x for x, b in zip(args, in_batched)]
+            outs = eval_jaxpr(closed.jaxpr, closed.consts, *tracers)
+            outs = [core.full_raise(trace, o) for o in outs]
+        out_batched[:] = [t.bdim is not not_mapped or inst for t, inst in zip(outs, instantiate)]
+        return [move_to(t.val, t.bdim, 0 if b else not_mapped, axis_size)
+                for t, b in zip(outs, out_batched)]
+
+    avals = [a.update(shape=(axis_size, *a.shape)) if b else a
+             for a, b in zip(closed.in_avals, in_batched)]
+    return trace_to_jaxpr(batched_fun, avals, 'vmap'), list(out_batched)
+
+
+# --- the user-facing vmap ------------------------------------------------------------------
+
+def _flatten_axes(what, treedef, axes, args):
+    """One axis spec per leaf of `args`: `axes` is a prefix of the args' structure
+    whose leaves (ints or None) apply to whole subtrees."""
+    axes_leaves, axes_tree = tree_util.tree_flatten(axes, is_leaf=lambda x: x is None)
+    try:
+        subtrees = axes_tree.flatten_up_to(args)
+    except ValueError as e:
+        raise ValueError(f"{what} specification must be a tree prefix of the corresponding "
+                         f"value: got {what}={axes!r} for arguments of structure {treedef!r}. "
+                         f"{e}") from None
+    return [ax for ax, sub in zip(axes_leaves, subtrees) for _ in tree_util.tree_leaves(sub)]
+
+
+def _check_axis_spec(what, ax):
+    if ax is not None and not isinstance(ax, (int, np.integer)) or isinstance(ax, bool):
+        raise TypeError(f"{what} must be an int, None, or a (pytree) prefix of the "
+                        f"arguments of ints and Nones, but got {ax!r}.")
+
+
+def _type_str(aval):
+    return f"{aval.dtype.name}[{','.join(map(str, aval.shape))}]"
+
+
+def _axis_size(fun, args_flat, in_tree, in_dims, axis_size):
+    from .jaxpr import arg_names_of
+    names = [n or f"args[{i}]" for i, n in enumerate(arg_names_of(fun, in_tree, len(args_flat)))]
+    sizes = [(np.shape(x)[d] if not isinstance(x, Tracer) else x.shape[d], d, name, x)
+             for x, d, name in zip(args_flat, in_dims, names) if d is not None]
+    distinct = {s for s, *_ in sizes} | ({axis_size} if axis_size is not None else set())
+    if len(distinct) == 1:
+        return distinct.pop()
+    if not distinct:
+        raise ValueError("vmap must have at least one non-None value in in_axes or axis_size "
+                         "must be specified (to say how many times to map the function).")
+    lines = [f"  * the `axis_size` argument was {axis_size};"] if axis_size is not None else []
+    for size, d, name, x in sizes:
+        lines.append(f"  * one axis had size {size}: axis {d} of argument {name} of type "
+                     f"{_type_str(get_aval(x))};")
+    lines[-1] = lines[-1].rstrip(';')
+    raise ValueError("vmap got inconsistent sizes for array axes to be mapped:\n" + "\n".join(lines))
+
+
+def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
+    """Vectorize `fun` over a batch axis of its arguments.
+
+    `in_axes`: an int (the batch axis of every argument), None (not batched), or a tuple
+    with one entry per positional argument, each an int, None or a pytree prefix of
+    that argument. `out_axes` says the same for the outputs. `axis_size` is needed
+    only when no argument is batched.
+
+        >>> vmap(jnp.dot, in_axes=(0, None))(jnp.ones((5, 3)), jnp.ones(3)).shape
+        (5,)
+    """
+    if isinstance(in_axes, list):
+        in_axes = tuple(in_axes)
+    if not isinstance(in_axes, tuple):
+        _check_axis_spec("vmap in_axes", in_axes)
+
+    def batched(*args, **kwargs):
+        if kwargs:
+            raise TypeError(f"vmap-transformed functions take positional arguments only, got "
+                            f"keyword arguments {sorted(kwargs)}; pass them positionally.")
+        if isinstance(in_axes, tuple) and len(in_axes) != len(args):
+            raise ValueError(f"vmap in_axes must be an int, None, or a tuple of entries "
+                             f"corresponding to the positional arguments passed to the "
+                             f"function, but got len(in_axes)={len(in_axes)}, len(args)={len(args)}")
+        args_flat, in_tree = tree_util.tree_flatten(args)
+        axes = in_axes if isinstance(in_axes, tuple) else (in_axes,) * len(args)
+        in_dims = _flatten_axes("vmap in_axes", in_tree, axes, args)
+        for d in in_dims:
+            _check_axis_spec("vmap in_axes", d)
+        in_dims = [_normalize_in_axis(x, d) for x, d in zip(args_flat, in_dims)]
+        size = _axis_size(fun, args_flat, in_tree, in_dims, axis_size)
+        flat_fun, out_tree = tree_util.flatten_fun(fun, in_tree)
+
+        def out_dims():
+            outs_proto = out_tree().unflatten([0] * out_tree().num_leaves)
+            dims = _flatten_axes("vmap out_axes", out_tree(), out_axes, outs_proto)
+            for d in dims:
+                _check_axis_spec("vmap out_axes", d)
+            return dims
+        outs = vmap_flat(flat_fun, size, in_dims, out_dims, args_flat)
+        return tree_util.tree_unflatten(out_tree(), outs)
+
+    batched.__name__ = f"vmap({getattr(fun, '__name__', 'fun')})"
+    batched.__wrapped__ = fun
+    return batched
+
+
+def _normalize_in_axis(x, d):
+    if d is None:
+        return None
+    shape = np.shape(x) if not isinstance(x, Tracer) else x.shape
+    if not -len(shape) <= d < len(shape):
+        raise ValueError(f"vmap was requested to map its argument along axis {d}, which implies "
+                         f"that its rank should be at least {(d if d >= 0 else -d - 1) + 1}, "
+                         f"but is only {len(shape)} (its shape is {tuple(shape)})")
+    return int(d) % len(shape)

@@ -1,0 +1,419 @@
+"""jit: trace a function to a jaxpr once per signature, then run it with a backend.
+
+    >>> f = jit(lambda x: jnp.sin(x) * 2)
+    >>> f(1.0)                       # traces, compiles, runs
+    Array(1.682942, dtype=float32, weak_type=True)
+    >>> f(2.0)                       # same shapes and dtypes: cache hit, no tracing
+    Array(1.8185949, dtype=float32, weak_type=True)
+
+The traced program lives in the `jit` primitive (`jit_p`), whose params hold
+the ClosedJaxpr. Called on concrete arrays, a jitted function runs the
+compiled executable directly; called under another transformation (grad,
+vmap, make_jaxpr, an outer jit) it binds `jit_p`, and that transformation's
+rule for `jit_p` transforms the inner jaxpr and keeps it a `jit` call, so
+`jit` composes with every transformation in any order:
+
+    { lambda ; a:f32[]. let
+        b:f32[] = jit[
+          name=<lambda>
+          jaxpr={ lambda ; a:f32[]. let c:f32[] = sin a; b:f32[] = mul c 2.0:f32[] in (b,) }
+        ] a
+      in (b,) }
+"""
+import importlib
+import inspect
+import sys
+import weakref
+
+import numpy as np
+
+from . import core, tree_util, backends
+from .array import Array
+from .config import config
+from .core import Primitive, Tracer, get_aval, raise_to_shaped
+from .jaxpr import (ClosedJaxpr, Jaxpr, ShapeDtypeStruct, trace_to_jaxpr, fun_name,
+                    pp_eqn_rules, suggest_same_names)
+from .batching import batching_rules, batch_jaxpr, moveaxis, not_mapped
+from .jvp import jvp_rules, jvp_jaxpr, Zero, tangent_aval
+from .partial_eval import partial_eval_rules, partial_eval_jaxpr
+from .transpose import transpose_rules, transpose_jaxpr, is_undefined
+
+# The config *module* (the package exports the Config object under the same name):
+# its DEBUG level comes from TT_DEBUG and may be changed at run time.
+_settings = importlib.import_module('.config', __package__)
+
+jit_p = Primitive('jit', multiple_results=True)
+jit_p.__doc__ = "call a traced function (params: jaxpr, name, backend)"
+
+
+def _jit_impl(*args, jaxpr, name, backend):
+    return compiled(jaxpr, backend, name)(*args)
+
+
+def _jit_abstract_eval(*avals, jaxpr, name, backend):
+    want = jaxpr.in_avals
+    if len(avals) != len(want) or any(raise_to_shaped(a, False) != raise_to_shaped(w, False)
+                                      for a, w in zip(avals, want)):
+        raise TypeError(f"jit({name}) was traced for arguments "
+                        f"{[w.str_short() for w in want]} but called with "
+                        f"{[a.str_short() for a in avals]}")
+    return jaxpr.out_avals
+
+
+jit_p.def_impl(_jit_impl)
+jit_p.def_abstract_eval(_jit_abstract_eval)
+
+
+def _jit_pp(eqn, names):
+    """Print like JAX: `name` first, the default backend not at all, and the inner
+    jaxpr's variables named after the outer ones they stand for."""
+    params = eqn.params
+    suggest_same_names(names, params['jaxpr'].jaxpr.invars, eqn.inputs)
+    suggest_same_names(names, params['jaxpr'].jaxpr.outvars, eqn.out_binders)
+    shown = [('name', params['name']), ('jaxpr', params['jaxpr'])]
+    return shown + ([('backend', params['backend'])] if params['backend'] is not None else [])
+
+
+pp_eqn_rules[jit_p] = _jit_pp
+
+
+# --- compiling, with the executable cached next to its jaxpr -------------------------------
+
+_executables = weakref.WeakKeyDictionary()   # ClosedJaxpr -> {backend name: Executable}
+
+
+def compiled(closed, backend, name):
+    """The executable of `closed` on `backend` (None: the default), compiled once."""
+    backend = config.jax_default_backend if backend is None else backend
+    per_backend = _executables.setdefault(closed, {})
+    if backend not in per_backend:
+        per_backend[backend] = backends.get_backend(backend).compile(closed, name)
+        if _settings.DEBUG >= 2:
+            _log(f"jit({name}): compiled for backend {backend!r}:\n{per_backend[backend].as_text()}")
+    return per_backend[backend]
+
+
+def _log(msg):
+    print(f"[tinygrad_tracer] {msg}", file=sys.stderr)
+
+
+# --- closure conversion: values of outer transformations become explicit operands -------------
+
+def hoist_consts(closed, keep=lambda c: not isinstance(c, Tracer)):
+    """Turn the constants of `closed` that `keep` rejects (by default: tracers of an
+    outer transformation) into leading inputs, so that transformation sees them as
+    operands. Returns (new ClosedJaxpr, the hoisted values)."""
+    jaxpr = closed.jaxpr
+    kept = [(v, c) for v, c in zip(jaxpr.constvars, closed.consts) if keep(c)]
+    moved = [(v, c) for v, c in zip(jaxpr.constvars, closed.consts) if not keep(c)]
+    if not moved:
+        return closed, []
+    new = Jaxpr([v for v, _ in kept], [v for v, _ in moved] + jaxpr.invars, jaxpr.outvars, jaxpr.eqns)
+    return ClosedJaxpr(new, [c for _, c in kept]), [c for _, c in moved]
+
+
+# --- rules of jit_p under the transformations ----------------------------------------------
+
+def _jit_batching_rule(axis_size, vals, dims, jaxpr, name, backend):
+    new_jaxpr, out_batched = batch_jaxpr(jaxpr, axis_size, [d is not not_mapped for d in dims], False)
+    vals = [v if d is not_mapped else moveaxis(v, d, 0) for v, d in zip(vals, dims)]
+    outs = jit_p.bind(*vals, jaxpr=new_jaxpr, name=name, backend=backend)
+    return outs, [0 if b else not_mapped for b in out_batched]
+
+
+batching_rules[jit_p] = _jit_batching_rule
+
+
+def _jit_jvp_rule(primals, tangents, jaxpr, name, backend):
+    nonzeros = [not isinstance(t, Zero) for t in tangents]
+    new_jaxpr, out_nz = jvp_jaxpr(jaxpr, nonzeros, False)
+    outs = jit_p.bind(*primals, *[t for t in tangents if not isinstance(t, Zero)],
+                      jaxpr=new_jaxpr, name=name, backend=backend)
+    n = len(out_nz)
+    t_out = iter(outs[n:])
+    return outs[:n], [next(t_out) if nz else Zero(tangent_aval(a))
+                      for nz, a in zip(out_nz, jaxpr.out_avals)]
+
+
+jvp_rules[jit_p] = _jit_jvp_rule
+
+
+def _jit_partial_eval_rule(trace, tracers, jaxpr, name, backend):
+    """Two jit calls, as in JAX: one computes the known outputs (and the residuals the
+    rest needs) now, the other is recorded for the unknown outputs."""
+    in_uk = [not t.pval.is_known for t in tracers]
+    known, unknown, out_uk, num_res = partial_eval_jaxpr(jaxpr, in_uk, False)
+    outs = jit_p.bind(*[t.pval.const for t in tracers if t.pval.is_known], jaxpr=known,
+                      name=name, backend=backend)
+    known_out, res = outs[:len(outs) - num_res], outs[len(outs) - num_res:]
+    staged = trace.stage(jit_p, [trace.pure(r) for r in res] + [t for t in tracers if not t.pval.is_known],
+                         dict(jaxpr=unknown, name=name, backend=backend), unknown.out_avals)
+    staged, known_out = iter(staged), iter(known_out)
+    return [next(staged) if uk else trace.pure(next(known_out)) for uk in out_uk]
+
+
+partial_eval_rules[jit_p] = _jit_partial_eval_rule
+
+
+def _jit_transpose_rule(cts, *args, jaxpr, name, backend):
+    linear = [is_undefined(a) for a in args]
+    outs = iter(jit_p.bind(*[a for a in args if not is_undefined(a)], *cts,
+                           jaxpr=transpose_jaxpr(jaxpr, linear), name=name, backend=backend))
+    return [next(outs) if lin else None for lin in linear]
+
+
+transpose_rules[jit_p] = _jit_transpose_rule
+
+
+# --- the user-facing jit -----------------------------------------------------------------------
+
+_UNSUPPORTED = ('in_shardings', 'out_shardings', 'device', 'inline', 'keep_unused',
+                'abstracted_axes', 'donate_argnames', 'compiler_options')
+
+
+def jit(fun=None, *, static_argnums=(), static_argnames=(), backend=None, donate_argnums=(),
+        **unknown):
+    """Trace `fun` once per argument signature and run it with a backend.
+
+    `static_argnums` / `static_argnames` name arguments that are Python values
+    rather than arrays (hashable; each new value traces again). `backend` is
+    'interpret', 'numba' or 'cuda' (default: `config.jax_default_backend`).
+    Usable as a decorator, also as `@partial(jit, static_argnums=1)`.
+
+        >>> jit(lambda x, n: x ** n, static_argnums=1)(2.0, 3)
+        Array(8., dtype=float32, weak_type=True)
+    """
+    if unknown:
+        k = sorted(unknown)[0]
+        why = (f"{k!r} is a JAX option tinygrad_tracer does not support (arrays live on "
+               "one device)" if k in _UNSUPPORTED else f"unexpected keyword argument {k!r}")
+        raise TypeError(f"jit() got {why}. Supported options: static_argnums, "
+                        "static_argnames, backend.")
+    if donate_argnums not in ((), None):
+        raise ValueError("jit(donate_argnums=...) is not supported: arrays here are immutable "
+                         "NumPy buffers and are never donated. Remove donate_argnums.")
+    if backend is not None:
+        backends.get_backend(backend)   # an unknown or unavailable backend fails here, early
+    if fun is None:
+        return lambda f: jit(f, static_argnums=static_argnums, static_argnames=static_argnames,
+                             backend=backend)
+    return JitFunction(fun, static_argnums, static_argnames, backend)
+
+
+class JitFunction:
+    """What `jit(f)` returns: callable like `f`, plus `.lower(*args)`."""
+
+    def __init__(self, fun, static_argnums, static_argnames, backend):
+        if not callable(fun):
+            raise TypeError(f"jit expects a callable, got {fun!r} of type {type(fun).__name__}")
+        self.fun, self.backend = fun, backend
+        self.__name__ = fun_name(fun)
+        self.__doc__ = getattr(fun, '__doc__', None)
+        self.__wrapped__ = fun
+        self._params = _positional_params(fun)
+        self.static_argnums, self.static_argnames = _resolve_static(
+            self.__name__, self._params, static_argnums, static_argnames)
+        self._cache = {}   # (in_tree, avals, static values) -> (ClosedJaxpr, out_tree)
+        self.trace_count = 0
+
+    def __repr__(self):
+        return f"<jit-compiled function {self.__name__}>"
+
+    def __get__(self, obj, objtype=None):   # jit on a method binds like a method
+        return self if obj is None else _bound(self, obj)
+
+    def __call__(self, *args, **kwargs):
+        closed, out_tree, flat = self._trace(args, kwargs)
+        if core.dynamic_trace.level == 0 and not any(isinstance(x, Tracer) for x in flat):
+            flat = [_as_array(x) for x in flat]
+            outs = compiled(closed, self.backend, self.__name__)(*flat)
+        else:
+            closed, hoisted = hoist_consts(closed)
+            outs = jit_p.bind(*hoisted, *flat, jaxpr=closed, name=self.__name__,
+                              backend=self.backend)
+        return tree_util.tree_unflatten(out_tree, outs)
+
+    def lower(self, *args, **kwargs):
+        """The traced program for these arguments: `.jaxpr` and `.as_text()`."""
+        closed, out_tree, _ = self._trace(args, kwargs)
+        return Lowered(closed, self.__name__, self.backend)
+
+    def eval_shape(self, *args, **kwargs):
+        closed, out_tree, _ = self._trace(args, kwargs)
+        return tree_util.tree_unflatten(out_tree, [ShapeDtypeStruct(a.shape, a.dtype)
+                                                   for a in closed.out_avals])
+
+    # -- tracing, cached ---------------------------------------------------------------------
+
+    def _split(self, args, kwargs):
+        """(dynamic args, dynamic kwargs, the static values as a hashable key)."""
+        n = len(args)
+        nums = {i % n if -n <= i < n else i for i in self.static_argnums}
+        static = tuple((i, args[i]) for i in sorted(nums) if i < n)
+        static += tuple((k, kwargs[k]) for k in sorted(kwargs) if k in self.static_argnames)
+        for where, value in static:
+            try:
+                hash(value)
+            except TypeError as e:
+                name = where if isinstance(where, str) else self._arg_name(where)
+                raise ValueError(
+                    f"Non-hashable static arguments are not supported: static argument "
+                    f"{name} of {self.__name__} is {value!r} of type {type(value).__name__} "
+                    f"({e}). Pass a hashable value instead (a tuple rather than a list), or "
+                    f"make it a regular (traced) argument.") from None
+        dyn_args = tuple(a for i, a in enumerate(args) if i not in nums)
+        dyn_kwargs = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
+        return dyn_args, dyn_kwargs, static
+
+    def _trace(self, args, kwargs):
+        dyn_args, dyn_kwargs, static = self._split(args, kwargs)
+        flat, in_tree = tree_util.tree_flatten((dyn_args, dyn_kwargs))
+        names = self._leaf_names(args, kwargs, static)
+        avals = tuple(self._aval(x, name) for x, name in zip(flat, names))
+        key = (in_tree, avals, static)
+        entry = self._cache.get(key)
+        if entry is None:
+            if _settings.DEBUG >= 1:
+                _log(f"jit({self.__name__}): {self._retrace_reason(key, names)}")
+            entry = self._trace_new(args, kwargs, static, in_tree, avals, names)
+            if not any(isinstance(c, Tracer) for c in entry[0].consts):
+                self._cache[key] = entry   # a trace that closed over tracers is one-off
+        return entry[0], entry[1], flat
+
+    def _trace_new(self, args, kwargs, static, in_tree, avals, names):
+        static_pos = {i: v for i, v in static if isinstance(i, int)}
+        static_kw = {k: v for k, v in static if isinstance(k, str)}
+        n_args = len(args)
+
+        def with_static(dyn_args, dyn_kwargs):
+            it = iter(dyn_args)
+            full = [static_pos[i] if i in static_pos else next(it) for i in range(n_args)]
+            return self.fun(*full, **dyn_kwargs, **static_kw)
+        flat_fun, out_tree = tree_util.flatten_fun(with_static, in_tree)
+        self.trace_count += 1
+        closed = trace_to_jaxpr(flat_fun, list(avals), self.__name__, names)
+        return closed, out_tree()
+
+    def _retrace_reason(self, key, names):
+        in_tree, avals, static = key
+        if not self._cache:
+            return f"tracing for the first time, for arguments {_signature(names, avals)}"
+        # explain against the most recent signature with the same structure, if any
+        old = next((k for k in reversed(list(self._cache)) if k[0] == in_tree), None)
+        if old is None:
+            return (f"retracing: new argument structure {in_tree!r} (cached: "
+                    f"{', '.join(repr(k[0]) for k in self._cache)})")
+        if old[2] != static:
+            diffs = [f"{self._arg_name(w) if isinstance(w, int) else w}={v!r} (was "
+                     f"{dict(old[2]).get(w, '<not given>')!r})"
+                     for w, v in static if dict(old[2]).get(w, object()) != v]
+            return f"retracing: new static value {', '.join(diffs)}"
+        diffs = [f"{n}: {a.str_short()}{' (weak)' if a.weak_type else ''} (was "
+                 f"{b.str_short()}{' (weak)' if b.weak_type else ''})"
+                 for n, a, b in zip(names, avals, old[1]) if a != b]
+        return f"retracing: new shapes/dtypes {', '.join(diffs)}"
+
+    def _aval(self, x, name):
+        try:
+            return raise_to_shaped(get_aval(x))
+        except TypeError:
+            raise TypeError(
+                f"Argument {name} of {self.__name__} is {x!r} of type {type(x).__name__}, which "
+                f"is not a valid JAX type (arrays, Python scalars, or pytrees of them). "
+                f"Mark it static: jit({self.__name__}, static_argnums=...) or "
+                f"static_argnames=...") from None
+
+    def _arg_name(self, i):
+        return repr(self._params[i]) if i < len(self._params) else f"args[{i}]"
+
+    def _leaf_names(self, args, kwargs, static):
+        statics = {w for w, _ in static}
+        names = []
+        for i, a in enumerate(args):
+            if i not in statics:
+                base = self._params[i] if i < len(self._params) else f"args[{i}]"
+                n = len(tree_util.tree_leaves(a))
+                names += [base] if n == 1 else [f"{base}[{j}]" for j in range(n)]
+        for k in sorted(kwargs):
+            if k not in statics:
+                n = len(tree_util.tree_leaves(kwargs[k]))
+                names += [k] if n == 1 else [f"{k}[{j}]" for j in range(n)]
+        return names
+
+
+def _bound(jitted, obj):
+    def method(*args, **kwargs):
+        return jitted(obj, *args, **kwargs)
+    return method
+
+
+def _as_array(x):
+    if isinstance(x, Array):
+        return x
+    aval = get_aval(x)
+    return Array(np.asarray(x, aval.dtype), aval.weak_type)
+
+
+def _signature(names, avals):
+    return ', '.join(f"{n}:{a.str_short()}" for n, a in zip(names, avals)) or '()'
+
+
+def _positional_params(fun):
+    try:
+        params = inspect.signature(fun).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
+def _resolve_static(name, params, static_argnums, static_argnames):
+    """Normalize the static specs and make each cover the other where the signature
+    says how (`static_argnames='n'` also covers `n` passed positionally)."""
+    nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums or ())
+    names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames or ())
+    for i in nums:
+        if not isinstance(i, (int, np.integer)):
+            raise TypeError(f"static_argnums must be ints, got {i!r}")
+    nums = set(nums) | {params.index(n) for n in names if n in params}
+    names = set(names) | {params[i] for i in nums if 0 <= i < len(params)}
+    return tuple(sorted(nums)), frozenset(names)
+
+
+class Lowered:
+    """`jit(f).lower(*args)`: the traced program, before it runs.
+
+    `.jaxpr` is the ClosedJaxpr; `.as_text()` is its text followed, for a compiled
+    backend, by the source of the generated kernels."""
+
+    def __init__(self, closed, name, backend):
+        self.jaxpr, self.name, self.backend = closed, name, backend
+
+    def compile(self):
+        """The backend's executable (called with flat Arrays, returns a list)."""
+        return compiled(self.jaxpr, self.backend, self.name)
+
+    def as_text(self):
+        text = str(self.jaxpr)
+        kernels = self.compile().as_text()
+        return text if kernels == text else f"{text}\n\n{kernels}"
+
+    def __repr__(self):
+        return f"<Lowered jit({self.name})>"
+
+
+# --- shapes only -----------------------------------------------------------------------------
+
+def eval_shape(fun, *args, **kwargs):
+    """The shapes and dtypes `fun` would return, without computing anything. Arguments
+    may be arrays or `ShapeDtypeStruct`s.
+
+        >>> eval_shape(jnp.dot, ShapeDtypeStruct((3, 4), jnp.float32), jnp.ones(4))
+        ShapeDtypeStruct(shape=(3,), dtype=float32)
+    """
+    flat, in_tree = tree_util.tree_flatten((args, kwargs))
+    avals = [core.ShapedArray(x.shape, x.dtype, getattr(x, 'weak_type', False))
+             if isinstance(x, ShapeDtypeStruct) else raise_to_shaped(get_aval(x)) for x in flat]
+    flat_fun, out_tree = tree_util.flatten_fun(lambda a, k: fun(*a, **k), in_tree)
+    closed = trace_to_jaxpr(flat_fun, avals, fun_name(fun))
+    return tree_util.tree_unflatten(out_tree(), [ShapeDtypeStruct(a.shape, a.dtype)
+                                                 for a in closed.out_avals])
