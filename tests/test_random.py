@@ -172,6 +172,36 @@ def test_threefry_known_answers():
         assert (int(y[0]), int(y[1])) == expected
 
 
+# --- the float32 kernels the samplers rely on ----------------------------------------------
+
+_f32s = st.floats(-1e6, 1e6, width=32, allow_subnormal=False)
+
+
+@given(_f32s, _f32s, _f32s)
+@settings(max_examples=60, deadline=None)
+def test_fma_rounds_once(a, b, c):
+    from fractions import Fraction
+    got = np.asarray(tt.lax.fma(np.float32(a), np.float32(b), np.float32(c)))
+    exact = Fraction(a) * Fraction(b) + Fraction(c)
+    # The float32 nearest to the exact value (ties to even), found among neighbours.
+    guess = np.float32(float(exact))
+    near = [np.nextafter(guess, np.float32(-np.inf)), guess, np.nextafter(guess, np.float32(np.inf))]
+    best = min(near, key=lambda v: (abs(Fraction(float(v)) - exact), int(v.view(np.uint32)) & 1))
+    assert got.dtype == np.float32 and got == best
+
+
+def test_xla_float32_kernels():
+    lax = tt.lax
+    x = np.array([-1.0, -0.5, 0.0, 0.5, 1.0, 1.5], np.float32)
+    y = np.asarray(lax.erf_inv(x))
+    assert y[0] == -np.inf and y[4] == np.inf and y[2] == 0 and np.isnan(y[5])
+    np.testing.assert_allclose(y[1], -0.4769362762, rtol=1e-6)
+    # jnp.log(0.7) in JAX is -0.35667497; NumPy's correctly rounded float32 log says -0.35667494.
+    assert np.asarray(lax.log(np.float32(0.7))).view(np.uint32) == np.float32(-0.35667497).view(np.uint32)
+    assert np.asarray(lax.log(np.float32(1e-40))) == -np.inf   # XLA:CPU treats subnormals as 0
+    np.testing.assert_allclose(np.asarray(lax.erf(np.float32(0.5))), 0.5204998778, rtol=1e-7)
+
+
 # --- keys ----------------------------------------------------------------------------------
 
 def test_typed_and_raw_keys_give_the_same_numbers():
@@ -329,6 +359,9 @@ def test_vmap_over_keys_equals_the_loop(stream):
     seeds = jnp.arange(4)
     np.testing.assert_array_equal(np.asarray(vmap(random.PRNGKey)(seeds)),
                                   np.stack([np.asarray(random.PRNGKey(i)) for i in range(4)]))
+    typed = vmap(random.key)(seeds)   # typed keys come out of vmap as a key array
+    assert isinstance(typed, random.PRNGKeyArray) and typed.shape == (4,)
+    assert random.key_data(typed).tolist() == [[0, i] for i in range(4)]
 
 
 @pytest.mark.parametrize('stream', MODES, indirect=True)

@@ -49,7 +49,8 @@ def fill(role):
 
 def node_labels(dot):
     """{node id: label} of a DOT source."""
-    return dict(re.findall(r'^\s*(n\d+) \[label=(.*?) (?:color|fillcolor)=', dot.source, re.M | re.S))
+    found = re.findall(r'^\s*(n\d+) \[label=(.*?) (?:color|fillcolor)=', dot.source, re.M | re.S)
+    return dict(found)
 
 
 def edge_labels(dot):
@@ -89,8 +90,8 @@ def test_constants_and_literals_are_nodes_with_their_values():
     c = np.array([1.0, 2.0, 3.0], np.float32)
     g = viz.graph(lambda x: (x * c).sum() * 2.0, X)
     assert '"a:f32[3]\n[1.,2.,3.]"' in node_labels(g).values()
-    assert 'label=2.0' in g.source and 'shape=note' in g.source
-    assert 'f32[]' in edge_labels(g)                      # the literal's edge: its aval
+    assert 'label="2.0:f32[]"' in g.source and 'shape=note' in g.source   # as printed
+    assert '' in edge_labels(g)                           # ...so its edge needs no label
 
 
 def test_param_lines_are_short_and_skip_none_and_jaxprs():
@@ -179,6 +180,42 @@ def test_jit_graph_is_a_cluster_with_the_backends_steps():
     assert 'a:f32[4,3]' in edge_labels(g)
 
 
+class _KernelBackend:
+    """A jitted function whose backend reports kernels, as the Numba backend does:
+    `lower(x).compile().kernels`, each with `.name`, `.eqn_indices`, `.source`."""
+    class Kernel:
+        def __init__(self, name, eqn_indices):
+            self.name, self.eqn_indices, self.source = name, eqn_indices, f"def {name}(): pass"
+
+    def __init__(self, fn, groups):
+        self.jitted, self.groups, self.__name__ = tt.jit(fn), groups, 'f'
+
+    def __call__(self, *args):
+        return self.jitted(*args)
+
+    def lower(self, *args):
+        lowered = self.jitted.lower(*args)
+        kernels = [self.Kernel(f"f_kernel{i}", g) for i, g in enumerate(self.groups)]
+        exe = type('Executable', (), {'kernels': kernels})()
+        return type('Lowered', (), {'jaxpr': lowered.jaxpr, 'backend': 'numba',
+                                    'compile': lambda self: exe})()
+
+
+@needs_jit
+def test_kernels_reported_by_the_backend_become_clusters():
+    f = _KernelBackend(lambda x: jnp.tanh(jnp.sin(x) * 2.0).sum(), [[0, 1, 2, 3], [4]])
+    g = viz.graph(f, X)
+    names = clusters(g)
+    assert names[0] == 'jit(<lambda>) · numba: 2 kernels'
+    assert names[1:] == ['kernel 0: 4 ops fused\nf_kernel0', 'kernel 1: 1 op\nf_kernel1']
+    kernel0 = g.source[g.source.index('kernel 0:'):g.source.index('kernel 1:')]
+    assert '0: <b>sin</b>' in kernel0 and '3: <b>tanh</b>' in kernel0
+    assert '4: <b>reduce_sum</b>' not in kernel0 and '4: <b>reduce_sum</b>' in g.source
+    assert f'fillcolor="{legend.KINDS["kernel"].fill}"' in g.source and '>kernel<' in g.source
+    assert 'cluster' not in viz.graph(f, X, expand=False).source
+    assert 'kernel 0' not in viz.graph(f, X, kernels=False).source
+
+
 @needs_jit
 def test_jit_cluster_collapses_and_repeats_are_drawn_once():
     inner = tt.jit(lambda x: jnp.sin(x) * 2.0)
@@ -213,6 +250,22 @@ def test_loop_body_runs_many_times_so_it_gets_a_head_node_not_wires():
     # the loop's inputs go to the head node only; the body has its own parameter nodes
     assert re.search(rf'n1 -> {head} \[label="a:f32\[\]"\]', g.source)
     assert len(re.findall(rf'{head} -> n\d+ \[label="" arrowhead=none', g.source)) >= 2
+
+
+@pytest.mark.skipif(not _has('custom_jvp'), reason='tinygrad_tracer.custom_jvp has not landed')
+def test_custom_rule_is_a_call_cluster_named_after_its_rule():
+    @tt.custom_jvp
+    def log1pexp(x):
+        return jnp.log(1.0 + jnp.exp(x))
+
+    @log1pexp.defjvp
+    def log1pexp_jvp(primals, tangents):
+        (x,), (x_dot,) = primals, tangents
+        return log1pexp(x), x_dot / (1.0 + jnp.exp(-x))
+    g = viz.graph(lambda x: log1pexp(x) * 2.0, 1.0)
+    assert clusters(g) == ['custom_jvp_call jvp=log1pexp_jvp num_consts=0']
+    assert 'n1 -> n3 [label="c:f32[]"]' in g.source        # wired straight into exp
+    assert '<b>exp</b>' in g.source and '<b>log</b>' in g.source
 
 
 @needs_grad
@@ -284,6 +337,7 @@ def test_explain_records_every_bind_with_level_kind_and_values(capsys):
     out = capsys.readouterr().out
     assert out.splitlines()[0] == 'explain <lambda>(1.0): 2 binds'
     assert 'sin  level 0 EvalTrace (eval)  in: 1.0  out: 0.84147096' in out
+    assert out.splitlines()[-1] == 'result: 1.6829419'
     assert float(ex.result) == pytest.approx(2 * np.sin(1.0))
 
 
@@ -299,6 +353,29 @@ def test_explain_restores_the_observer_even_when_fn_raises():
     assert core.bind_observer is before
     with pytest.raises(TypeError, match='needs a function to run, got float'):
         viz.explain(1.0, quiet=True)
+
+
+def test_observers_nest_and_both_see_every_bind():
+    from tinygrad_tracer import core
+    from viz.observe import observing
+
+    class Names:
+        def __init__(self):
+            self.seen = []
+
+        def enter(self, prim, trace, tracers, params):
+            self.seen.append(prim.name)
+
+        def exit(self, outs):
+            self.seen.append('/')
+    outer, inner = Names(), Names()
+    with observing(outer):
+        jnp.sin(1.0)
+        with observing(inner):
+            jnp.cos(1.0)
+        assert core.bind_observer is outer
+    assert core.bind_observer is None
+    assert outer.seen == ['sin', '/', 'cos', '/'] and inner.seen == ['cos', '/']
 
 
 @needs_grad
@@ -324,7 +401,21 @@ def test_explain_grad_sin_lists_jvp_then_eval_levels_in_order():
     assert float(ex.result) == pytest.approx(np.cos(1.0), rel=1e-6)
     lines = str(ex).splitlines()
     assert lines[1].startswith('sin  level') and '  sin  level' in lines[2]
-    assert lines[-1].startswith('mul  level 0 EvalTrace (eval) [cotangent]')
+    assert lines[-2].startswith('mul  level 0 EvalTrace (eval) [cotangent]')
+    assert lines[-1] == 'result: 0.5403023'
+
+
+@needs_jit
+def test_explain_jit_traces_once_then_runs_without_binds():
+    f = tt.jit(lambda x: jnp.sin(x) * 2.0)
+    first = viz.explain(f, 1.0, quiet=True)
+    assert [(e.prim, e.trace_kind, e.main_name) for e in first.events] == \
+        [('sin', 'JaxprTrace', 'jit(<lambda>)'), ('mul', 'JaxprTrace', 'jit(<lambda>)')]
+    assert first.events[0].inputs == ['JaxprTracer f32[]']
+    again = viz.explain(f, 2.0, quiet=True)   # same signature: the cached executable runs
+    assert again.events == [] and str(again).splitlines() == ['explain <lambda>(2.0): 0 binds',
+                                                              f'result: {again.result_text()}']
+    assert float(again.result) == pytest.approx(2 * np.sin(2.0))
 
 
 @needs_vmap

@@ -13,5 +13,7 @@ from .tree_util import tree_namespace as tree
 from .batching import vmap
 from .jit import jit, eval_shape
 from .jaxpr import make_jaxpr, ShapeDtypeStruct
+from .api import grad, value_and_grad, jvp, vjp, linearize, jacfwd, jacrev, hessian
+from .custom_derivatives import custom_jvp, custom_vjp
 
 __version__ = '0.1.0'

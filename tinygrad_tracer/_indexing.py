@@ -14,42 +14,50 @@ from .array import Array
 from .core import Tracer
 
 
-def _is_index_array(e):
-    return isinstance(e, (Array, Tracer, np.ndarray)) or (
-        isinstance(e, (list, tuple)) and not isinstance(e, str))
+def _entry(e):
+    """One index entry, checked: None, Ellipsis, slice, int, or an int/bool array."""
+    if isinstance(e, (list, np.ndarray)) or (isinstance(e, (Array, Tracer)) and (
+            e.ndim > 0 or dtypes.is_bool(e.dtype))):
+        e = Array(e) if isinstance(e, np.ndarray) else jnp.asarray(e)
+        if not (dtypes.is_int(e.dtype) or dtypes.is_bool(e.dtype)):
+            raise IndexError(f"Indexing with arrays of dtype {e.dtype.name} is not allowed: "
+                             "indices must be integers or booleans.")
+        if dtypes.is_bool(e.dtype) and isinstance(e, Tracer):
+            raise IndexError(
+                "Array boolean indices must be concrete: under jit the mask's number "
+                "of True values, and so the result's shape, is unknown. Use "
+                "jnp.where(mask, x, 0) (or x * mask) to keep the shape fixed.")
+        return e
+    if isinstance(e, (Array, Tracer)):   # 0-d int array: traced or concrete
+        if not dtypes.is_int(e.dtype):
+            raise IndexError(f"Indices must be integers, got an array of dtype {e.dtype.name}.")
+        return e
+    if isinstance(e, (bool, np.bool_)):   # a 0-d mask, not the integer 1 or 0
+        return Array(np.asarray(e))
+    if isinstance(e, np.integer):
+        return int(e)
+    if e is None or e is Ellipsis or isinstance(e, (slice, int)):
+        return e
+    raise IndexError(f"Only integers, slices (`:`), ellipsis (`...`), None and integer or "
+                     f"boolean arrays are valid indices; got {e!r}.")
+
+
+def _is_mask(e):
+    return isinstance(e, Array) and dtypes.is_bool(e.dtype)
 
 
 def _expand(shape, idx):
     """Normalize `idx` to one entry per axis of a (possibly reshaped) operand.
 
     Returns (shape with size-1 axes for each None, entries) where each entry is
-    a slice, a Python int, or an integer array."""
-    if not isinstance(idx, tuple):
-        idx = (idx,)
-    flat = []
-    for e in idx:
-        if isinstance(e, (list, np.ndarray)) or (isinstance(e, (Array, Tracer)) and e.ndim > 0) or \
-                isinstance(e, (Array, Tracer)) and dtypes.is_bool(e.dtype):
-            e = jnp.asarray(e) if not isinstance(e, np.ndarray) else Array(e)
-            if dtypes.is_bool(e.dtype):
-                if isinstance(e, Tracer):
-                    raise IndexError(
-                        "Array boolean indices must be concrete: under jit the mask's number "
-                        "of True values, and so the result's shape, is unknown. Use "
-                        "jnp.where(mask, x, 0) (or x * mask) to keep the shape fixed.")
-                flat.extend(Array(i.astype(np.int32)) for i in np.nonzero(np.asarray(e)))
-                continue
-            if not dtypes.is_int(e.dtype):
-                raise IndexError(f"Indexing with arrays of dtype {e.dtype.name} is not allowed: "
-                                 "indices must be integers or booleans.")
-        elif isinstance(e, (Array, Tracer)):   # 0-d int array: traced or concrete
-            if not dtypes.is_int(e.dtype):
-                raise IndexError(f"Indices must be integers, got an array of dtype {e.dtype.name}.")
-        elif not (e is None or e is Ellipsis or isinstance(e, (slice, int, np.integer))):
-            raise IndexError(f"Only integers, slices (`:`), ellipsis (`...`), None and integer or "
-                             f"boolean arrays are valid indices; got {e!r}.")
-        flat.append(int(e) if isinstance(e, np.integer) else e)
-    used = sum(1 for e in flat if e is not None and e is not Ellipsis)
+    a slice, a Python int, or an integer array (a boolean mask becomes the
+    integer arrays of its True positions)."""
+    if isinstance(idx, list):
+        raise TypeError("Using a non-tuple sequence for multidimensional indexing is not "
+                        "allowed (JAX follows NumPy's deprecation): write x[jnp.array(seq)] "
+                        "to index with an array, or x[tuple(seq)] for one index per axis.")
+    flat = [_entry(e) for e in (idx if isinstance(idx, tuple) else (idx,))]
+    used = sum(e.ndim if _is_mask(e) else 1 for e in flat if e is not None and e is not Ellipsis)
     if used > len(shape):
         raise IndexError(f"Too many indices for array: array is {len(shape)}-dimensional, but "
                          f"{used} were indexed.")
@@ -61,14 +69,25 @@ def _expand(shape, idx):
         flat[ell[0]:ell[0] + 1] = fill
     else:
         flat += fill
-    new_shape, entries, dims = [], [], iter(shape)
+    new_shape, entries, dim = [], [], 0
     for e in flat:
         if e is None:
             new_shape.append(1)
             entries.append(slice(None))
+        elif _is_mask(e) and e.ndim == 0:   # x[True] adds an axis of length 1 (0 for False)
+            new_shape.append(1)
+            entries.append(Array(np.arange(int(e), dtype=np.int32)))
+        elif _is_mask(e):
+            if e.shape != tuple(shape[dim:dim + e.ndim]):
+                raise IndexError(f"boolean index did not match the shape of the indexed array: "
+                                 f"mask shape {e.shape}, indexed axes {tuple(shape[dim:dim + e.ndim])}")
+            new_shape.extend(shape[dim:dim + e.ndim])
+            entries.extend(Array(i.astype(np.int32)) for i in np.nonzero(np.asarray(e)))
+            dim += e.ndim
         else:
-            new_shape.append(next(dims))
+            new_shape.append(shape[dim])
             entries.append(e)
+            dim += 1
     return tuple(new_shape), entries
 
 

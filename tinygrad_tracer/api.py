@@ -125,10 +125,10 @@ def vjp(fun, *primals, has_aux=False):
 def _vjp(fun, primals, has_aux, who):
     primals_flat, in_tree = tree_util.tree_flatten(primals)
     primals_flat = [as_array(p) for p in primals_flat]
-    flat_fun, out_trees = flatten_fun_aux(fun, in_tree, has_aux, who)
-    outs, linear = linearize_flat(flat_fun, primals_flat, lambda: out_trees()[2])
-    out_tree, aux_tree, n_out = out_trees()
-    outs, aux = outs[:n_out], outs[n_out:]
+    flat_fun, info = flatten_fun_aux(fun, in_tree, has_aux, who)
+    outs, linear = linearize_flat(flat_fun, primals_flat, lambda: info().n_out)
+    info = info()
+    out_tree, outs, aux = info.out_tree, outs[:info.n_out], outs[info.n_out:]
     in_avals = [get_aval(p) for p in primals_flat]
     out_avals = [get_aval(o) for o in outs]
 
@@ -143,7 +143,7 @@ def _vjp(fun, primals, has_aux, who):
 
     out = tree_util.tree_unflatten(out_tree, outs)
     if has_aux:
-        return out, f_vjp, tree_util.tree_unflatten(aux_tree, aux)
+        return out, f_vjp, info.aux(aux)
     return out, f_vjp
 
 

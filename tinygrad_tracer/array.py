@@ -27,6 +27,9 @@ class Device:
     def __repr__(self):
         return f"{'Cpu' if self.platform == 'cpu' else 'Cuda'}Device(id={self.id})"
 
+    def __str__(self):
+        return f"{self.platform}:{self.id}"
+
     def __eq__(self, other):
         return isinstance(other, Device) and (self.platform, self.id) == (other.platform, other.id)
 
@@ -59,6 +62,14 @@ def devices(kind=None):
 
 def default_backend():
     return 'cpu'
+
+
+def check_device(device):
+    """Arrays live on the CPU: `device=` may be None, a CPU device or 'cpu'."""
+    if device is None or device == CPU or device == 'cpu':
+        return
+    raise ValueError(f"{device} cannot hold arrays here: arrays live on the CPU "
+                     f"({CPU}); use jit(f, backend='cuda') to compute on a GPU.")
 
 
 class Array:
@@ -137,24 +148,26 @@ class Array:
                         "dict key or static argument)")
 
     def __format__(self, spec):
-        return format(self._value.item(), spec) if self.ndim == 0 else format(str(self), spec)
+        return format(self._value[()], spec) if self.ndim == 0 else format(str(self), spec)
 
     def __reduce__(self):
         return (Array, (np.array(self._value), self.weak_type))
 
     def __repr__(self):
-        if self.size == 0 and self.shape != (0,):
+        # As JAX prints it: NumPy's formatting, then the dtype on the last line,
+        # pushed right (not wrapped) when the line would get too long.
+        prefix = 'Array('
+        dtype = f"dtype={self.dtype.name}" + (', weak_type=True' if self.weak_type else '')
+        if self.size == 0:
             body = f"[], shape={self.shape}"
-        elif self.ndim == 0:   # format like a 1-element array: full float32 precision
-            body = np.array2string(self._value.reshape(1), separator=', ')[1:-1].strip()
         else:
-            body = np.array2string(self._value, separator=', ', prefix='Array(')
-        weak = ', weak_type=True' if self.weak_type else ''
-        return f"Array({body}, dtype={self.dtype.name}{weak})"
+            body = np.array2string(self._value, prefix=prefix, suffix=',', separator=', ')
+        width = np.get_printoptions()['linewidth']
+        last_line = len(body) - body.rfind('\n') + 1
+        sep = ' ' * len(prefix) if last_line + len(dtype) + 2 > width else ' '
+        return f"{prefix}{body},{sep}{dtype})"
 
     def __str__(self):
-        if self.ndim == 0:
-            return np.array2string(self._value.reshape(1))[1:-1].strip()
         return str(self._value)
 
 
@@ -165,7 +178,5 @@ def device_put(x, device=None):
         CpuDevice(id=0)
     """
     from .tree_util import tree_map
-    if device is not None and getattr(device, 'platform', 'cpu') != 'cpu':
-        raise ValueError(f"{device} cannot hold arrays here: arrays live on the CPU; "
-                         "use jit(f, backend='cuda') to compute on a GPU.")
+    check_device(device)
     return tree_map(lambda v: v if isinstance(v, Array) else Array(v, isinstance(v, (int, float)) and not isinstance(v, bool)), x)

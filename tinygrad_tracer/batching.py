@@ -12,13 +12,14 @@ An input that is not batched (`in_axes=None`, or a closed-over constant) has
 `bdim = not_mapped`; rules keep such values unbatched where they can.
 
     >>> vmap(lambda x: jnp.sin(x) * 2)(jnp.ones(3))
-    Array([1.682942, 1.682942, 1.682942], dtype=float32)
+    Array([1.6829419, 1.6829419, 1.6829419], dtype=float32)
 """
 import numpy as np
 
 from . import core, lax, tree_util
 from .core import Tracer, Trace, ShapedArray, get_aval
 from .errors import MissingRuleError
+from .jaxpr import trace_to_jaxpr, eval_jaxpr, arg_names_of
 
 not_mapped = None
 
@@ -74,11 +75,9 @@ batching_rules = {}
 
 def moveaxis(x, src, dst):
     """Move axis `src` of x to position `dst` (a transpose, or nothing)."""
-    nd = get_aval(x).ndim
-    dst = dst % nd if nd else 0
     if src == dst:
         return x
-    perm = [i for i in range(nd) if i != src]
+    perm = [i for i in range(get_aval(x).ndim) if i != src]
     perm.insert(dst, src)
     return lax.transpose(x, perm)
 
@@ -119,8 +118,9 @@ def _all_at_front(axis_size, vals, dims):
     return [bdim_at_front(x, d, axis_size) for x, d in zip(vals, dims)]
 
 
-def _shift(axes, by=1):
-    return tuple(a + by for a in axes)
+def _shift(axes):
+    """Axis numbers of an example, as axes of the batch (batch axis in front)."""
+    return tuple(a + 1 for a in axes)
 
 
 def _example_shape(x, bdim):
@@ -332,8 +332,8 @@ def _window_indices(axis_size, starts, x_shape, sizes):
     cols = []
     window = (axis_size, *sizes)
     for axis, (s, n, k) in enumerate(zip(starts, x_shape, sizes)):
-        s = lax.max(lax.min(s, lax.full((), n - k, get_aval(s).dtype)), lax.full((), 0, get_aval(s).dtype))
         s = lax.convert_element_type(s, np.int32)
+        s = lax.max(lax.min(s, lax.full((axis_size,), n - k, np.int32)), lax.full((axis_size,), 0, np.int32))
         start = lax.broadcast_in_dim(s, window, (0,))
         cols.append(lax.add(start, lax.broadcasted_iota(np.int32, window, axis + 1)))
     cols.insert(0, lax.broadcasted_iota(np.int32, window, 0))
@@ -372,35 +372,32 @@ batching_rules[lax.dynamic_update_slice_p] = _dynamic_update_slice_rule
 # --- vmap of a flat function and of a jaxpr ------------------------------------------------------
 
 def vmap_flat(flat_fun, axis_size, in_dims, out_dims, args):
-    """Run `flat_fun` on `args` batched along `in_dims`; return outputs with their batch
-    axes at `out_dims` (a list, or a callable giving it once the outputs are known)."""
+    """Run `flat_fun` (flat list in, flat list out) on `args` batched along `in_dims`.
+    `out_dims(dims)` maps the outputs' batch axes (not_mapped for unbatched ones) to
+    where the caller wants them; the outputs are returned moved there."""
     with core.new_main(BatchTrace, axis_size, name='vmap') as main:
         trace = main.trace
         tracers = [x if d is not_mapped else BatchTracer(trace, x, d) for x, d in zip(args, in_dims)]
         outs = [core.full_raise(trace, o) for o in flat_fun(*tracers)]
         vals, dims = [t.val for t in outs], [t.bdim for t in outs]
-    out_dims = out_dims() if callable(out_dims) else out_dims
-    return [move_to(v, d, od, axis_size) for v, d, od in zip(vals, dims, out_dims)]
+    return [move_to(v, d, od, axis_size) for v, d, od in zip(vals, dims, out_dims(dims))]
 
 
 def batch_jaxpr(closed, axis_size, in_batched, instantiate):
     """The jaxpr of `closed` on a batch. Batched inputs and outputs carry their batch axis
     first. `instantiate` (a bool or one per output) forces outputs to be batched.
     Returns (batched ClosedJaxpr, which outputs are batched)."""
-    from .jaxpr import trace_to_jaxpr, eval_jaxpr
     n_out = len(closed.out_avals)
     instantiate = [instantiate] * n_out if isinstance(instantiate, bool) else list(instantiate)
     out_batched = []
 
+    def out_dims(dims):
+        out_batched[:] = [d is not not_mapped or inst for d, inst in zip(dims, instantiate)]
+        return [0 if b else not_mapped for b in out_batched]
+
     def batched_fun(*args):
-        with core.new_main(BatchTrace, axis_size, name='vmap') as main:
-            trace = main.trace
-            tracers = [BatchTracer(trace, x, 0) if b else x for x, b in zip(args, in_batched)]
-            outs = eval_jaxpr(closed.jaxpr, closed.consts, *tracers)
-            outs = [core.full_raise(trace, o) for o in outs]
-        out_batched[:] = [t.bdim is not not_mapped or inst for t, inst in zip(outs, instantiate)]
-        return [move_to(t.val, t.bdim, 0 if b else not_mapped, axis_size)
-                for t, b in zip(outs, out_batched)]
+        return vmap_flat(lambda *xs: eval_jaxpr(closed.jaxpr, closed.consts, *xs), axis_size,
+                         [0 if b else not_mapped for b in in_batched], out_dims, args)
 
     avals = [a.update(shape=(axis_size, *a.shape)) if b else a
              for a, b in zip(closed.in_avals, in_batched)]
@@ -409,16 +406,16 @@ def batch_jaxpr(closed, axis_size, in_batched, instantiate):
 
 # --- the user-facing vmap ------------------------------------------------------------------
 
-def _flatten_axes(what, treedef, axes, args):
+def _flatten_axes(what, spec, axes, args):
     """One axis spec per leaf of `args`: `axes` is a prefix of the args' structure
-    whose leaves (ints or None) apply to whole subtrees."""
+    whose leaves (ints or None) apply to whole subtrees. `spec` is what the user wrote."""
     axes_leaves, axes_tree = tree_util.tree_flatten(axes, is_leaf=lambda x: x is None)
     try:
         subtrees = axes_tree.flatten_up_to(args)
     except ValueError as e:
         raise ValueError(f"{what} specification must be a tree prefix of the corresponding "
-                         f"value: got {what}={axes!r} for arguments of structure {treedef!r}. "
-                         f"{e}") from None
+                         f"value: got {what}={spec!r} for values of structure "
+                         f"{tree_util.tree_structure(args)!r}. {e}") from None
     return [ax for ax, sub in zip(axes_leaves, subtrees) for _ in tree_util.tree_leaves(sub)]
 
 
@@ -432,9 +429,17 @@ def _type_str(aval):
     return f"{aval.dtype.name}[{','.join(map(str, aval.shape))}]"
 
 
-def _axis_size(fun, args_flat, in_tree, in_dims, axis_size):
-    from .jaxpr import arg_names_of
-    names = [n or f"args[{i}]" for i, n in enumerate(arg_names_of(fun, in_tree, len(args_flat)))]
+def _leaf_names(fun, args, kwargs):
+    """A name per leaf of (args, kwargs) for error messages: `x`, `params[1]`, `scale`."""
+    names = arg_names_of(fun, tree_util.tree_structure(args), len(tree_util.tree_leaves(args)))
+    names = [n or f"args[{i}]" for i, n in enumerate(names)]
+    for k in sorted(kwargs):
+        n = len(tree_util.tree_leaves(kwargs[k]))
+        names += [k] if n == 1 else [f"{k}[{j}]" for j in range(n)]
+    return names
+
+
+def _axis_size(names, args_flat, in_dims, axis_size):
     sizes = [(np.shape(x)[d] if not isinstance(x, Tracer) else x.shape[d], d, name, x)
              for x, d, name in zip(args_flat, in_dims, names) if d is not None]
     distinct = {s for s, *_ in sizes} | ({axis_size} if axis_size is not None else set())
@@ -468,25 +473,24 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
         _check_axis_spec("vmap in_axes", in_axes)
 
     def batched(*args, **kwargs):
-        if kwargs:
-            raise TypeError(f"vmap-transformed functions take positional arguments only, got "
-                            f"keyword arguments {sorted(kwargs)}; pass them positionally.")
         if isinstance(in_axes, tuple) and len(in_axes) != len(args):
             raise ValueError(f"vmap in_axes must be an int, None, or a tuple of entries "
                              f"corresponding to the positional arguments passed to the "
                              f"function, but got len(in_axes)={len(in_axes)}, len(args)={len(args)}")
-        args_flat, in_tree = tree_util.tree_flatten(args)
         axes = in_axes if isinstance(in_axes, tuple) else (in_axes,) * len(args)
-        in_dims = _flatten_axes("vmap in_axes", in_tree, axes, args)
+        args_flat, in_tree = tree_util.tree_flatten((args, kwargs))
+        # keyword arguments are always batched along axis 0, as in JAX
+        in_dims = _flatten_axes("vmap in_axes", in_axes, axes, args) + \
+            [0] * len(tree_util.tree_leaves(kwargs))
         for d in in_dims:
             _check_axis_spec("vmap in_axes", d)
         in_dims = [_normalize_in_axis(x, d) for x, d in zip(args_flat, in_dims)]
-        size = _axis_size(fun, args_flat, in_tree, in_dims, axis_size)
-        flat_fun, out_tree = tree_util.flatten_fun(fun, in_tree)
+        size = _axis_size(_leaf_names(fun, args, kwargs), args_flat, in_dims, axis_size)
+        flat_fun, out_tree = tree_util.flatten_fun(lambda a, k: fun(*a, **k), in_tree)
 
-        def out_dims():
+        def out_dims(_):
             outs_proto = out_tree().unflatten([0] * out_tree().num_leaves)
-            dims = _flatten_axes("vmap out_axes", out_tree(), out_axes, outs_proto)
+            dims = _flatten_axes("vmap out_axes", out_axes, out_axes, outs_proto)
             for d in dims:
                 _check_axis_spec("vmap out_axes", d)
             return dims

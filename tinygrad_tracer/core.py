@@ -249,6 +249,9 @@ class Tracer:
 
 def _tracer_context(tracer):
     """A sentence naming the transformation (and, for jit, the argument) that traced it."""
+    primal = getattr(tracer, 'primal', None)   # jit under grad: the jit made the value abstract
+    if isinstance(primal, Tracer) and not isinstance(primal.aval, ConcreteArray):
+        return _tracer_context(primal)
     main = getattr(getattr(tracer, '_trace', None), 'main', None)
     if main is None:
         return ""

@@ -122,11 +122,11 @@ def promote(dtypes_and_weak):
 
 def dtype_of(x):
     """(dtype, weak_type) of an array-like or Python scalar."""
-    if isinstance(x, bool):
+    if type(x) is bool:
         return bool_, False
-    if isinstance(x, int):
+    if type(x) is int:
         return default_int(), True
-    if isinstance(x, float):
+    if type(x) is float:   # np.float64 subclasses float but is not weakly typed
         return default_float(), True
     if isinstance(x, complex):
         raise TypeError("tinygrad_tracer does not support complex numbers.")

@@ -242,7 +242,7 @@ def make_jaxpr(fun, static_argnums=(), return_shape=False):
 
         flat, in_tree = tree_util.tree_flatten(tuple(dyn))
         flat_fun, out_tree = tree_util.flatten_fun(with_static, in_tree)
-        avals = [raise_to_shaped(get_aval(x)) for x in flat]
+        avals = [abstractify(x) for x in flat]
         closed = trace_to_jaxpr(flat_fun, avals, fun_name(fun), arg_names_of(fun, in_tree, len(flat)))
         if return_shape:
             shapes = [ShapeDtypeStruct(a.shape, a.dtype) for a in closed.out_avals]
@@ -252,10 +252,11 @@ def make_jaxpr(fun, static_argnums=(), return_shape=False):
 
 
 class ShapeDtypeStruct:
-    """Just a shape and a dtype (what `eval_shape` returns)."""
+    """Just a shape and a dtype (what `eval_shape` returns; `make_jaxpr`, `eval_shape` and
+    `jit(f).lower` accept it in place of an array)."""
 
-    def __init__(self, shape, dtype):
-        self.shape, self.dtype = tuple(shape), np.dtype(dtype)
+    def __init__(self, shape, dtype, weak_type=False):
+        self.shape, self.dtype, self.weak_type = tuple(shape), np.dtype(dtype), weak_type
 
     def __repr__(self):
         return f"ShapeDtypeStruct(shape={self.shape}, dtype={self.dtype.name})"
@@ -265,6 +266,13 @@ class ShapeDtypeStruct:
 
     def __hash__(self):
         return hash((self.shape, self.dtype))
+
+
+def abstractify(x):
+    """The ShapedArray a trace starts from: of an array or scalar, or of a ShapeDtypeStruct."""
+    if isinstance(x, ShapeDtypeStruct):
+        return ShapedArray(x.shape, x.dtype, x.weak_type)
+    return raise_to_shaped(get_aval(x))
 
 
 def eval_jaxpr(jaxpr, consts, *args):
@@ -367,17 +375,30 @@ def _fits(doc, room):
     return room >= 0
 
 
+def _trailing_text(siblings, i):
+    """Columns taken by the text documents right after siblings[i] in their concatenation:
+    a group must leave room for them (JAX keeps a jaxpr's closing ` }` on its line)."""
+    n = 0
+    for d in siblings[i + 1:]:
+        if d[0] != 'text':
+            break
+        n += len(d[1])
+    return n
+
+
 def _layout(doc, width=80):
     out, col = [], 0
-    stack = [(0, False, doc)]   # (indent, break mode?, doc)
+    stack = [(0, False, doc, 0)]   # (indent, break mode?, doc, room to leave after it)
     while stack:
-        indent, breaking, d = stack.pop()
+        indent, breaking, d, after = stack.pop()
         kind = d[0]
         if kind == 'text':
             out.append(d[1])
             col += len(d[1])
         elif kind == 'cat':
-            stack.extend((indent, breaking, c) for c in reversed(d[1]))
+            kids = d[1]
+            stack.extend((indent, breaking, c, _trailing_text(kids, i))
+                         for i, c in reversed(list(enumerate(kids))))
         elif kind == 'brk':
             if breaking:
                 out.append('\n' + ' ' * indent)
@@ -386,9 +407,9 @@ def _layout(doc, width=80):
                 out.append(d[1])
                 col += len(d[1])
         elif kind == 'nest':
-            stack.append((indent + d[1], breaking, d[2]))
+            stack.append((indent + d[1], breaking, d[2], after))
         else:   # group
-            stack.append((indent, not _fits(d[1], width - col), d[1]))
+            stack.append((indent, not _fits(d[1], width - col - after), d[1], 0))
     return ''.join(out)
 
 
@@ -427,10 +448,9 @@ def suggest_same_names(names, for_vars, like_vars):
 pp_eqn_rules = {}
 
 
-def _pp_vars(names, vs, sep='', types=False, dropped=frozenset()):
+def _pp_vars(names, vs, sep='', types=False):
     def one(v):
-        name = '_' if v in dropped else names[v]
-        return _text(f"{name}:{v.aval.str_short()}" if types else name)
+        return _text(f"{names[v]}:{v.aval.str_short()}" if types else names[v])
     return _nest(2, _group(_join(_cat(_text(sep), _group(_brk())), [one(v) for v in vs])))
 
 
@@ -450,9 +470,9 @@ def _pp_value(value, names):
     return _text(str(value))
 
 
-def _pp_eqn(eqn, names, dropped):
+def _pp_eqn(eqn, names):
     rule = pp_eqn_rules.get(eqn.primitive)
-    outs = _pp_vars(names, eqn.out_binders, types=True, dropped=dropped)
+    outs = _pp_vars(names, eqn.out_binders, types=True)
     params = rule(eqn, names) if rule else sorted(eqn.params.items())
     kvs = [_cat(_text(f"{k}="), _pp_value(v, names)) for k, v in params]
     rhs = [_text(eqn.primitive.name)]
@@ -464,11 +484,9 @@ def _pp_eqn(eqn, names, dropped):
 
 
 def _pp_jaxpr_doc(jaxpr, names):
-    used = {x for e in jaxpr.eqns for x in e.inputs} | set(jaxpr.outvars)
-    dropped = {v for e in jaxpr.eqns for v in e.out_binders if v not in used}
     consts = _pp_vars(names, jaxpr.constvars, types=True)
     ins = _pp_vars(names, jaxpr.invars, types=True)
-    eqns = _join(_brk('; '), [_pp_eqn(e, names, dropped) for e in jaxpr.eqns])
+    eqns = _join(_brk('; '), [_pp_eqn(e, names) for e in jaxpr.eqns])
     outs = _cat(_text('('), _pp_vars(names, jaxpr.outvars, sep=','),
                 _text(',)' if len(jaxpr.outvars) == 1 else ')'))
     body = _cat(_text('{ lambda '), consts, _text('; '), ins, _text('. let'),
@@ -479,5 +497,11 @@ def _pp_jaxpr_doc(jaxpr, names):
 def pp_jaxpr(jaxpr, names=None, width=80):
     """The text of a jaxpr, laid out as JAX lays it out: one line when it fits in
     80 columns, else one equation per line, nested jaxprs indented; variables
-    named a, b, ... in order of appearance, unused results printed `_`."""
-    return _layout(_pp_jaxpr_doc(jaxpr, names if names is not None else _Names()), width)
+    named a, b, ... in order of appearance, unused results of the outer jaxpr printed `_`."""
+    names = names if names is not None else _Names()
+    used = {x for e in jaxpr.eqns for x in e.inputs} | set(jaxpr.outvars)
+    for e in jaxpr.eqns:   # results nothing reads print as `_`
+        for v in e.out_binders:
+            if v not in used:
+                names.names.setdefault(v, '_')
+    return _layout(_pp_jaxpr_doc(jaxpr, names), width)

@@ -2,9 +2,9 @@
 
     >>> f = jit(lambda x: jnp.sin(x) * 2)
     >>> f(1.0)                       # traces, compiles, runs
-    Array(1.682942, dtype=float32, weak_type=True)
+    Array(1.6829419, dtype=float32, weak_type=True)
     >>> f(2.0)                       # same shapes and dtypes: cache hit, no tracing
-    Array(1.8185949, dtype=float32, weak_type=True)
+    Array(1.8185948, dtype=float32, weak_type=True)
 
 The traced program lives in the `jit` primitive (`jit_p`), whose params hold
 the ClosedJaxpr. Called on concrete arrays, a jitted function runs the
@@ -13,12 +13,20 @@ vmap, make_jaxpr, an outer jit) it binds `jit_p`, and that transformation's
 rule for `jit_p` transforms the inner jaxpr and keeps it a `jit` call, so
 `jit` composes with every transformation in any order:
 
+    >>> make_jaxpr(f)(1.0)
     { lambda ; a:f32[]. let
         b:f32[] = jit[
           name=<lambda>
-          jaxpr={ lambda ; a:f32[]. let c:f32[] = sin a; b:f32[] = mul c 2.0:f32[] in (b,) }
+          jaxpr={ lambda ; a:f32[]. let
+              c:f32[] = sin a
+              b:f32[] = mul c 2.0:f32[]
+            in (b,) }
         ] a
       in (b,) }
+
+Backends (`backends/`) turn the jaxpr into an executable; each call of `jit(f)`
+on new shapes, dtypes, pytree structure or static values traces again
+(`TT_DEBUG=1` logs each trace with its reason).
 """
 import importlib
 import inspect
@@ -31,7 +39,7 @@ from . import core, tree_util, backends
 from .array import Array
 from .config import config
 from .core import Primitive, Tracer, get_aval, raise_to_shaped
-from .jaxpr import (ClosedJaxpr, Jaxpr, ShapeDtypeStruct, trace_to_jaxpr, fun_name,
+from .jaxpr import (ClosedJaxpr, Jaxpr, ShapeDtypeStruct, trace_to_jaxpr, fun_name, abstractify,
                     pp_eqn_rules, suggest_same_names)
 from .batching import batching_rules, batch_jaxpr, moveaxis, not_mapped
 from .jvp import jvp_rules, jvp_jaxpr, Zero, tangent_aval
@@ -224,13 +232,12 @@ class JitFunction:
 
     def __call__(self, *args, **kwargs):
         closed, out_tree, flat = self._trace(args, kwargs)
+        closed, hoisted = hoist_consts(closed)   # values of outer transformations it closed over
+        flat = hoisted + flat
         if core.dynamic_trace.level == 0 and not any(isinstance(x, Tracer) for x in flat):
-            flat = [_as_array(x) for x in flat]
-            outs = compiled(closed, self.backend, self.__name__)(*flat)
-        else:
-            closed, hoisted = hoist_consts(closed)
-            outs = jit_p.bind(*hoisted, *flat, jaxpr=closed, name=self.__name__,
-                              backend=self.backend)
+            outs = compiled(closed, self.backend, self.__name__)(*map(_as_array, flat))
+        else:   # under a transformation: let its rule for jit_p run
+            outs = jit_p.bind(*flat, jaxpr=closed, name=self.__name__, backend=self.backend)
         return tree_util.tree_unflatten(out_tree, outs)
 
     def lower(self, *args, **kwargs):
@@ -315,7 +322,7 @@ class JitFunction:
 
     def _aval(self, x, name):
         try:
-            return raise_to_shaped(get_aval(x))
+            return abstractify(x)
         except TypeError:
             raise TypeError(
                 f"Argument {name} of {self.__name__} is {x!r} of type {type(x).__name__}, which "
@@ -411,8 +418,7 @@ def eval_shape(fun, *args, **kwargs):
         ShapeDtypeStruct(shape=(3,), dtype=float32)
     """
     flat, in_tree = tree_util.tree_flatten((args, kwargs))
-    avals = [core.ShapedArray(x.shape, x.dtype, getattr(x, 'weak_type', False))
-             if isinstance(x, ShapeDtypeStruct) else raise_to_shaped(get_aval(x)) for x in flat]
+    avals = [abstractify(x) for x in flat]
     flat_fun, out_tree = tree_util.flatten_fun(lambda a, k: fun(*a, **k), in_tree)
     closed = trace_to_jaxpr(flat_fun, avals, fun_name(fun))
     return tree_util.tree_unflatten(out_tree(), [ShapeDtypeStruct(a.shape, a.dtype)

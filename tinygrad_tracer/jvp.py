@@ -28,14 +28,13 @@ are built by three helpers: `defjvp` (one partial derivative per operand),
 `deflinear` (the primitive is linear in some operands: apply it to the
 tangents) and `defzero` (not differentiable: the tangent is zero).
 """
-import functools
-
 import numpy as np
 
 from . import core, dtypes, lax, tree_util
 from .array import Array
 from .core import ShapedArray, Trace, Tracer, bind, get_aval, raise_to_shaped
 from .errors import MissingRuleError
+from .jaxpr import eval_jaxpr, trace_to_jaxpr
 
 jvp_rules = {}
 
@@ -145,13 +144,13 @@ def jvp(fun, primals, tangents, has_aux=False):
         (Array(9., dtype=float32, weak_type=True), Array(6., dtype=float32, weak_type=True))
     """
     primals_flat, tangents_flat, in_tree = _check_jvp_args(primals, tangents)
-    flat_fun, out_tree = flatten_fun_aux(fun, in_tree, has_aux, 'jvp')
+    flat_fun, info = flatten_fun_aux(fun, in_tree, has_aux, 'jvp')
     outs, t_outs = jvp_flat(flat_fun, primals_flat, tangents_flat)
-    out_tree, aux_tree, n_out = out_tree()
-    out = tree_util.tree_unflatten(out_tree, outs[:n_out])
-    t_out = tree_util.tree_unflatten(out_tree, [instantiate_zeros(t) for t in t_outs[:n_out]])
+    info = info()
+    out = tree_util.tree_unflatten(info.out_tree, outs[:info.n_out])
+    t_out = tree_util.tree_unflatten(info.out_tree, [instantiate_zeros(t) for t in t_outs[:info.n_out]])
     if has_aux:
-        return out, t_out, tree_util.tree_unflatten(aux_tree, outs[n_out:])
+        return out, t_out, info.aux(outs[info.n_out:])
     return out, t_out
 
 
@@ -204,10 +203,33 @@ def _dtype_name(dtype):
     return 'float0' if dtype == dtypes.float0 else dtype.name
 
 
+class AuxInfo:
+    """What flatten_fun_aux learns when the function runs: the output's tree,
+    how many flat outputs are the output proper, and how to rebuild aux."""
+
+    def __init__(self, out_tree, n_out, aux_tree, aux_static):
+        self.out_tree, self.n_out = out_tree, n_out
+        self.aux_tree, self.aux_static = aux_tree, aux_static
+
+    def aux(self, values):
+        """aux from its array leaves (the flat outputs after the first n_out)."""
+        values = iter(values)
+        return tree_util.tree_unflatten(self.aux_tree, [next(values) if s is _TRACED else s
+                                                        for s in self.aux_static])
+
+
+_TRACED = object()   # marks an aux leaf that is an array (and so a flat output)
+
+
+def _is_value(x):
+    return isinstance(x, (Array, Tracer, np.ndarray, np.generic, bool, int, float))
+
+
 def flatten_fun_aux(fun, in_tree, has_aux, who):
     """Like tree_util.flatten_fun, but with `has_aux` the function returns
-    (out, aux): the flat outputs are out's leaves then aux's leaves, and
-    `out_trees()` gives (out_tree, aux_tree, number of out leaves)."""
+    `(out, aux)`: the flat outputs are out's leaves then aux's array leaves
+    (aux may also hold any other Python objects, which pass through).
+    Returns `(flat_fun, info)`; `info()` is an AuxInfo once flat_fun has run."""
     store = []
 
     def flat_fun(*leaves):
@@ -222,8 +244,9 @@ def flatten_fun_aux(fun, in_tree, has_aux, who):
             result, aux = result
         out_leaves, out_tree = tree_util.tree_flatten(result)
         aux_leaves, aux_tree = tree_util.tree_flatten(aux)
-        store[:] = [(out_tree, aux_tree, len(out_leaves))]
-        return out_leaves + aux_leaves
+        store[:] = [AuxInfo(out_tree, len(out_leaves), aux_tree,
+                            [_TRACED if _is_value(x) else x for x in aux_leaves])]
+        return out_leaves + [x for x in aux_leaves if _is_value(x)]
 
     return flat_fun, lambda: store[0]
 
@@ -260,22 +283,16 @@ def jvp_jaxpr(closed_jaxpr, nonzeros, instantiate):
         primals, nz_tangents = args[:len(in_avals)], iter(args[len(in_avals):])
         tangents = [next(nz_tangents) if nz else Zero(tangent_aval(a))
                     for nz, a in zip(nonzeros, in_avals)]
-        outs, t_outs = jvp_flat(
-            lambda *xs: _eval(closed_jaxpr, xs), primals, tangents)
+        outs, t_outs = jvp_flat(lambda *xs: eval_jaxpr(closed_jaxpr.jaxpr, closed_jaxpr.consts, *xs),
+                                primals, tangents)
         out_nz = [dtypes.is_float(a.dtype) and (inst or not isinstance(t, Zero))
                   for a, t, inst in zip(closed_jaxpr.out_avals, t_outs, instantiate)]
         store.append(out_nz)
         return list(outs) + [instantiate_zeros(t) for t, nz in zip(t_outs, out_nz) if nz]
 
-    from .jaxpr import trace_to_jaxpr
     tangent_avals = [tangent_aval(a) for a, nz in zip(in_avals, nonzeros) if nz]
     new = trace_to_jaxpr(jvp_fun, [raise_to_shaped(a) for a in in_avals] + tangent_avals, 'jvp')
     return new, store[0]
-
-
-def _eval(closed_jaxpr, args):
-    from .jaxpr import eval_jaxpr
-    return eval_jaxpr(closed_jaxpr.jaxpr, closed_jaxpr.consts, *args)
 
 
 # --- rule helpers -----------------------------------------------------------------------
@@ -360,36 +377,36 @@ add, sub, mul, div, eq, ge, gt, lt, le, select = map(_scalars_broadcast, (
     lax.add, lax.sub, lax.mul, lax.div, lax.eq, lax.ge, lax.gt, lax.lt, lax.le, lax.select))
 
 
-# Elementwise functions: d out / dx in terms of the input x and the output out.
+# Elementwise functions: d out / dx from the input x and the output out, or (defjvp)
+# the whole tangent; operations are ordered as in JAX so the digits match.
 defelementwise(lax.sin_p, lambda x, out: lax.cos(x))
 defelementwise(lax.cos_p, lambda x, out: lax.neg(lax.sin(x)))
 defelementwise(lax.tan_p, lambda x, out: add(1.0, _square(out)))
 defelementwise(lax.asin_p, lambda x, out: lax.rsqrt(sub(1.0, _square(x))))
 defelementwise(lax.acos_p, lambda x, out: lax.neg(lax.rsqrt(sub(1.0, _square(x)))))
-defelementwise(lax.atan_p, lambda x, out: div(1.0, add(1.0, _square(x))))
+defjvp(lax.atan_p, lambda t, out, x: div(t, add(1.0, _square(x))))
 defelementwise(lax.sinh_p, lambda x, out: lax.cosh(x))
 defelementwise(lax.cosh_p, lambda x, out: lax.sinh(x))
-defelementwise(lax.tanh_p, lambda x, out: sub(1.0, _square(out)))
+defjvp(lax.tanh_p, lambda t, out, x: mul(add(t, mul(t, out)), sub(1.0, out)))   # t (1 + y)(1 - y)
 defelementwise(lax.asinh_p, lambda x, out: lax.rsqrt(add(_square(x), 1.0)))
-defelementwise(lax.acosh_p, lambda x, out: lax.rsqrt(mul(sub(x, 1.0), add(x, 1.0))))
-defelementwise(lax.atanh_p, lambda x, out: div(1.0, sub(1.0, _square(x))))
+defelementwise(lax.acosh_p, lambda x, out: lax.rsqrt(sub(_square(x), 1.0)))
+defjvp(lax.atanh_p, lambda t, out, x: mul(div(1.0, add(1.0, x)), div(t, sub(1.0, x))))
 defelementwise(lax.logistic_p, lambda x, out: mul(out, sub(1.0, out)))
-defelementwise(lax.erf_p, lambda x, out: mul(2 / np.sqrt(np.pi), lax.exp(lax.neg(_square(x)))))
-defelementwise(lax.erf_inv_p, lambda x, out: mul(np.sqrt(np.pi) / 2, lax.exp(_square(out))))
+defjvp(lax.erf_p, lambda t, out, x: mul(2 / np.sqrt(np.pi), mul(t, lax.exp(lax.neg(_square(x))))))
+defjvp(lax.erf_inv_p, lambda t, out, x: mul(np.sqrt(np.pi) / 2, mul(t, lax.exp(_square(out)))))
 defelementwise(lax.exp_p, lambda x, out: out)
 defelementwise(lax.expm1_p, lambda x, out: add(out, 1.0))
 defelementwise(lax.rsqrt_p, lambda x, out: mul(-0.5, div(out, x)))
-# |x|: slope +1 at 0, as JAX.
-defelementwise(lax.abs_p, lambda x, out: sub(mul(2.0, _as_float(ge(x, 0.0), x)), 1.0))
+defjvp(lax.abs_p, lambda t, out, x: select(ge(x, 0.0), t, lax.neg(t)))   # slope +1 at 0, as JAX
 defjvp(lax.log_p, lambda t, out, x: div(t, x))
 defjvp(lax.log1p_p, lambda t, out, x: div(t, add(x, 1.0)))
-defjvp(lax.sqrt_p, lambda t, out, x: div(t, mul(out, 2.0)))
+defjvp(lax.sqrt_p, lambda t, out, x: mul(t, div(0.5, out)))
 
 
 def _integer_pow_partial(t, out, x, y):
     if y == 0:
         return Zero.like(out)
-    return t if y == 1 else mul(t, mul(lax.integer_pow(x, y - 1), float(y)))
+    return t if y == 1 else mul(t, mul(float(y), x if y == 2 else lax.integer_pow(x, y - 1)))
 
 
 defjvp(lax.integer_pow_p, _integer_pow_partial)
@@ -399,7 +416,7 @@ defjvp(lax.add_p, lambda t, out, x, y: t, lambda t, out, x, y: t)
 defjvp(lax.sub_p, lambda t, out, x, y: t, lambda t, out, x, y: lax.neg(t))
 defjvp(lax.mul_p, lambda t, out, x, y: mul(t, y), lambda t, out, x, y: mul(x, t))
 defjvp(lax.div_p, lambda t, out, x, y: div(t, y),
-       lambda t, out, x, y: lax.neg(mul(t, div(out, y))))
+       lambda t, out, x, y: mul(mul(lax.neg(t), x), lax.integer_pow(y, -2)))
 defjvp(lax.fma_p, lambda t, out, x, y, z: mul(t, y), lambda t, out, x, y, z: mul(x, t),
        lambda t, out, x, y, z: t)
 

@@ -86,7 +86,7 @@ def _nary_aval(name, kinds, out_dtype=None):
                             f"{', '.join(a.dtype.name for a in avals)}. Convert one with "
                             "lax.convert_element_type (jnp functions promote for you).")
         weak = all(a.weak_type for a in avals)
-        return ShapedArray(x.shape, out_dtype or x.dtype, weak and out_dtype is None)
+        return ShapedArray(x.shape, out_dtype or x.dtype, weak)   # eq(1., 2.) is weak too, as in JAX
     return rule
 
 
@@ -171,7 +171,17 @@ def _int_div(x, y):
     if dtypes.is_int(x.dtype):   # XLA rounds integer division toward zero
         q = np.abs(x) // np.where(y == 0, 1, np.abs(y))
         return np.where(y == 0, -1, np.sign(x) * np.sign(y) * q)
+    if 0 in y.strides and y.size > 1:
+        # y was broadcast (from a scalar or along some axes): XLA:CPU rewrites
+        # x / broadcast(b) as x * broadcast(1 / b), which rounds differently.
+        return x * (1 / y)
     return x / y
+
+
+def _rem(x, y):
+    if dtypes.is_int(x.dtype):   # XLA: integer x % 0 is x
+        return np.where(y == 0, x, np.fmod(x, np.where(y == 0, 1, y)))
+    return np.fmod(x, y)
 
 
 def _shift_left(x, y):
@@ -193,7 +203,7 @@ add_p = _binop('add', np.add, NUM, "x + y")
 sub_p = _binop('sub', np.subtract, NUM, "x - y")
 mul_p = _binop('mul', np.multiply, NUM, "x * y")
 div_p = _binop('div', _int_div, NUM, "x / y (integers round toward zero)")
-rem_p = _binop('rem', np.fmod, NUM, "remainder with the sign of x (C's fmod)")
+rem_p = _binop('rem', _rem, NUM, "remainder with the sign of x (C's fmod)")
 pow_p = _binop('pow', lambda x, y: _in_float64(lambda a: np.power(a, y))(x), FLOAT, "x ** y")
 max_p = _binop('max', np.maximum, ANY, "elementwise maximum (nan wins)")
 min_p = _binop('min', np.minimum, ANY, "elementwise minimum (nan wins)")

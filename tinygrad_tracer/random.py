@@ -71,6 +71,13 @@ def _const(value, dtype, shape=()):
     return lax.broadcast_in_dim(scalar, tuple(shape), ())
 
 
+def _asarray(x):
+    """An Array (or tracer) from a scalar, list or NumPy value (bfloat16 included)."""
+    if isinstance(x, (np.ndarray, np.generic)):
+        return Array(np.asarray(x))
+    return jnp.asarray(x)
+
+
 def _to_shape(x, shape):
     """Broadcast `x` NumPy-style (trailing axes aligned) to `shape`."""
     xs = get_aval(x).shape
@@ -413,6 +420,12 @@ def _split(data, shape):
     return lax.reshape(threefry_2x32(data, lax.iota(_U32, 2 * n)), (*shape, 2))
 
 
+def _split_in_two(data):
+    """Two raw keys from raw key data, as `split(key)` (used inside samplers)."""
+    keys = _split(data, (2,))
+    return [lax.reshape(lax.slice(keys, (i, 0), (i + 1, 2)), (2,)) for i in (0, 1)]
+
+
 def split(key, num=2):
     """`num` new keys from one (num may be a shape tuple). The old key should not be
     used again.
@@ -470,8 +483,8 @@ def _random_bits(data, bit_width, shape):
         return lax.reshape(out, shape)
     # Each 32-bit word holds 32 // bit_width values, lowest bits first.
     per_word = 32 // bit_width
-    shifts = lax.broadcast_in_dim(lax.mul(lax.iota(_U32, per_word), _const(bit_width, _U32, (per_word,))),
-                                  (words, per_word), (1,))
+    shifts = Array(np.arange(0, 32, bit_width, dtype=np.uint32))
+    shifts = lax.broadcast_in_dim(shifts, (words, per_word), (1,))
     pieces = lax.shift_right_logical(lax.broadcast_in_dim(out, (words, per_word), (0,)), shifts)
     pieces = lax.convert_element_type(lax.reshape(pieces, (words * per_word,)), dtype)
     return lax.reshape(lax.slice(pieces, (0,), (size,)), shape)
@@ -494,18 +507,18 @@ def bits(key, shape=(), dtype=None):
 # --- floats ----------------------------------------------------------------------------------
 
 def _uniform(data, shape, dtype, minval, maxval):
-    minval = _to_shape(lax.convert_element_type(jnp.asarray(minval), dtype), shape)
-    maxval = _to_shape(lax.convert_element_type(jnp.asarray(maxval), dtype), shape)
+    minval = _to_shape(lax.convert_element_type(_asarray(minval), dtype), shape)
+    maxval = _to_shape(lax.convert_element_type(_asarray(maxval), dtype), shape)
     info = _finfo(dtype)
     nbits, nmant = info.bits, info.nmant
     rng_bits = 8 if nmant < 8 else nbits          # bfloat16 only needs 8 random bits
     uint = _UINT[nbits]
     b = lax.convert_element_type(_random_bits(data, rng_bits, shape), uint)
-    # Random mantissa bits under the exponent of 1.0 make a float in [1, 2).
-    one_bits = int(np.array(1.0, dtype).view(uint))
+    # Random mantissa bits under the exponent of 1.0 make a float in [1, 2); minus 1.
     mantissa = lax.shift_right_logical(b, _const(rng_bits - nmant, uint, shape))
-    floats = lax.sub(lax.bitcast_convert_type(lax.bitwise_or(mantissa, _const(one_bits, uint, shape)), dtype),
-                     _const(1.0, dtype, shape))
+    one_bits = _const(np.array(1.0, dtype).view(uint), uint, shape)
+    in_1_2 = lax.bitcast_convert_type(lax.bitwise_or(mantissa, one_bits), dtype)
+    floats = lax.sub(in_1_2, _const(1.0, dtype, shape))
     span = lax.sub(maxval, minval)
     if dtype == dtypes.float32:   # XLA:CPU fuses this multiply-add: one rounding
         scaled = lax.fma(floats, span, minval)
@@ -547,8 +560,8 @@ def truncated_normal(key, lower, upper, shape=None, dtype=None):
     """
     data, _ = _unwrap('truncated_normal', key)
     dtype = _float_dtype(dtype, 'truncated_normal')
-    lower = lax.convert_element_type(jnp.asarray(lower), dtype)
-    upper = lax.convert_element_type(jnp.asarray(upper), dtype)
+    lower = lax.convert_element_type(_asarray(lower), dtype)
+    upper = lax.convert_element_type(_asarray(upper), dtype)
     if shape is None:
         shape = np.broadcast_shapes(lower.shape, upper.shape)
     else:
@@ -588,12 +601,9 @@ def gumbel(key, shape=(), dtype=None, mode='low'):
 def _convert_and_clip(x, dtype):
     """Convert an integer array to `dtype`, clipping to its range instead of wrapping."""
     src, dst = np.iinfo(x.dtype), np.iinfo(dtype)
-    lo, hi = builtin_max(src.min, dst.min), builtin_min(src.max, dst.max)
+    lo, hi = max(src.min, dst.min), min(src.max, dst.max)
     x = jnp.clip(x, jnp.asarray(lo, x.dtype), jnp.asarray(hi, x.dtype))
     return lax.convert_element_type(x, dtype)
-
-
-builtin_max, builtin_min = max, min
 
 
 def randint(key, shape, minval, maxval, dtype=None):
@@ -612,7 +622,7 @@ def randint(key, shape, minval, maxval, dtype=None):
         raise TypeError(f"randint only accepts integer dtypes, got {dtype.name}; for floats "
                         f"use random.uniform.")
     shape = _canonical_shape(shape, 'randint')
-    minval, maxval = jnp.asarray(minval), jnp.asarray(maxval)
+    minval, maxval = _asarray(minval), _asarray(maxval)
     info = np.iinfo(dtype)
     sample_dtype = dtype
     if info.bits < 32:   # sample in 32 bits to avoid bias, then convert
@@ -630,15 +640,15 @@ def _randint(data, shape, minval, maxval, dtype):
     if not dtypes.is_int(maxval.dtype):
         maxval = jnp.astype(maxval, dtypes.default_int())
     # maxval above the dtype's range (randint(k, s, 0, 256, uint8)) widens the span by one.
-    too_big = jnp.greater(maxval, _convert_and_clip(jnp.asarray(np.iinfo(dtype).max, dtype), maxval.dtype))
+    dtype_max = _convert_and_clip(jnp.asarray(np.iinfo(dtype).max, dtype), maxval.dtype)
+    too_big = jnp.greater(maxval, dtype_max)
     minval = _to_shape(_convert_and_clip(minval, dtype), shape)
     maxval = _to_shape(_convert_and_clip(maxval, dtype), shape)
     too_big = _to_shape(too_big, shape)
     nbits = np.iinfo(dtype).bits
     uint = _UINT[nbits]
-    keys = _split(data, (2,))
-    higher = _random_bits(lax.reshape(lax.slice(keys, (0, 0), (1, 2)), (2,)), nbits, shape)
-    lower = _random_bits(lax.reshape(lax.slice(keys, (1, 0), (2, 2)), (2,)), nbits, shape)
+    k1, k2 = _split_in_two(data)
+    higher, lower = _random_bits(k1, nbits, shape), _random_bits(k2, nbits, shape)
     one = _const(1, uint, shape)
     span = lax.convert_element_type(lax.sub(maxval, minval), uint)
     span = lax.select(lax.le(maxval, minval), one, span)    # empty range: always minval
@@ -658,7 +668,7 @@ def bernoulli(key, p=0.5, shape=None):
         Array([False, False,  True,  True], dtype=bool)
     """
     data, _ = _unwrap('bernoulli', key)
-    p = jnp.asarray(p)
+    p = _asarray(p)
     if not dtypes.is_float(p.dtype):
         raise TypeError(f"bernoulli probability `p` must have a floating dtype, got "
                         f"{p.dtype.name}; write e.g. p=0.5 or p.astype(jnp.float32).")
@@ -674,11 +684,9 @@ def _shuffle(data, x, axis):
     """Sort `x` along `axis` by fresh random 32-bit keys, as many rounds as JAX uses
     to make key collisions negligible (1 round up to ~1600 elements)."""
     size = get_aval(x).size
-    rounds = int(np.ceil(3 * np.log(builtin_max(1, size)) / np.log(2 ** 32 - 1)))
+    rounds = int(np.ceil(3 * np.log(max(1, size)) / np.log(2 ** 32 - 1)))
     for _ in range(rounds):
-        keys = _split(data, (2,))
-        data = lax.reshape(lax.slice(keys, (0, 0), (1, 2)), (2,))
-        sub = lax.reshape(lax.slice(keys, (1, 0), (2, 2)), (2,))
+        data, sub = _split_in_two(data)
         sort_keys = _random_bits(sub, 32, get_aval(x).shape)
         _, x = lax.sort((sort_keys, x), dimension=axis, num_keys=1)
     return x
@@ -780,7 +788,7 @@ def categorical(key, logits, axis=-1, shape=None, replace=True):
         Array([1, 1, 1, 1], dtype=int32)
     """
     data, _ = _unwrap('categorical', key)
-    logits = jnp.asarray(logits)
+    logits = _asarray(logits)
     axis = _canonical_axis(axis, logits.ndim)
     batch_shape = tuple(n for i, n in enumerate(logits.shape) if i != axis)
     if shape is None:

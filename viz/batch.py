@@ -8,10 +8,9 @@ jaxpr builder then tells which variable that value became. Values made inside a
 batching rule (a transpose that moves the batch axis, say) never cross the vmap
 trace, so their edges carry no `bdim=`.
 """
-import contextlib
-
-from tinygrad_tracer import core
 from tinygrad_tracer import jaxpr as jx
+
+from .observe import observing
 
 
 def batch_dims(fn, args, static_argnums=()):
@@ -21,31 +20,6 @@ def batch_dims(fn, args, static_argnums=()):
     with observing(watcher):
         closed = jx.make_jaxpr(fn, static_argnums)(*args)
     return closed, watcher.bdims()
-
-
-@contextlib.contextmanager
-def observing(observer):
-    """Install `observer` as core.bind_observer for the block, passing every bind on
-    to the observer that was there before; restore it afterwards, even on error."""
-    prev = core.bind_observer
-    core.bind_observer = observer if prev is None else _Both(prev, observer)
-    try:
-        yield observer
-    finally:
-        core.bind_observer = prev
-
-
-class _Both:
-    def __init__(self, first, second):
-        self.first, self.second = first, second
-
-    def enter(self, prim, trace, tracers, params):
-        self.first.enter(prim, trace, tracers, params)
-        self.second.enter(prim, trace, tracers, params)
-
-    def exit(self, outs):
-        self.second.exit(outs)
-        self.first.exit(outs)
 
 
 def _is_batch_tracer(t):

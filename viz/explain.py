@@ -1,9 +1,14 @@
 """The trace explainer: watch every `bind` travel down the trace stack.
 
     >>> ex = viz.explain(tt.grad(jnp.sin), 1.0)        # prints the log, returns it
-    sin  level 1 JVPTrace (jvp)  in: JVPTracer f32[]=1.0  out: JVPTracer f32[]=0.84147096
-      sin  level 0 EvalTrace (eval)  in: 1.0  out: 0.84147096
+    explain grad(sin)(1.0): 7 binds
+    sin  level 2 JVPTrace (jvp)  in: JVPTracer f32[]=1.0 tangent=PartialEvalTracer f32[]  ...
+      sin  level 1 PartialEvalTrace (linearize)  in: PartialEvalTracer f32[]=1.0  out: 0.84147096
+        sin  level 0 EvalTrace (eval)  in: 1.0  out: 0.84147096
+      cos  level 1 PartialEvalTrace (linearize) [tangent]  ...
       ...
+    mul  level 0 EvalTrace (eval) [cotangent]  in: 1.0, 0.5403023  out: 0.5403023
+    result: 0.5403023
 
 Each line is one `bind`: which primitive, which trace handled it (its level
 on the stack, its kind, the name of the transformation), what went in and what
@@ -24,7 +29,7 @@ from tinygrad_tracer.dtypes import short_name
 from tinygrad_tracer.tree_util import tree_leaves
 
 from . import legend
-from .batch import observing
+from .observe import observing
 from .page import write_page
 
 
@@ -90,7 +95,8 @@ class _Recorder:
 
     def enter(self, prim, trace, tracers, params):
         parent = self.open[-1].index if self.open else None
-        ev = Event(len(self.events), len(self.open), parent, prim, trace, core.current_tag(), tracers)
+        ev = Event(len(self.events), len(self.open), parent, prim, trace, core.current_tag(),
+                   tracers)
         self.keep += tracers
         self.events.append(ev)
         self.open.append(ev)
@@ -116,7 +122,11 @@ class Explanation:
     def __str__(self):
         lines = [f"explain {self.title}: {len(self.events)} binds"]
         lines += [e.line() for e in self.events]
+        lines.append(f"result: {self.result_text()}")
         return '\n'.join(lines)
+
+    def result_text(self):
+        return ', '.join(describe(r) for r in tree_leaves(self.result)) or '()'
 
     def _repr_pretty_(self, p, cycle):
         p.text(str(self))
@@ -164,7 +174,7 @@ class Explanation:
     def write_html(self, path):
         """A self-contained page (inline SVG, CSS and JS) stepping through the log
         next to the growing graph of binds. Returns the path."""
-        write_page(path, self.title, self.events, self.graph())
+        write_page(path, self.title, self.events, self.graph(), self.result_text())
         return path
 
 
@@ -175,8 +185,8 @@ def explain(fn, *args, html=None, quiet=False, file=None):
     and returns the Explanation.
 
         >>> ex = viz.explain(tt.grad(jnp.sin), 1.0, html='trace.html')
-        >>> ex.levels()[:2]
-        [(1, 'JVPTrace'), (0, 'EvalTrace')]
+        >>> ex.levels()[:3]
+        [(2, 'JVPTrace'), (1, 'PartialEvalTrace'), (0, 'EvalTrace')]
 
     The observer is removed afterwards, also when `fn` raises.
     """

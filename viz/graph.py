@@ -14,6 +14,7 @@ cotangent, batched; see viz/legend.py). A nested jaxpr (jit, a cond branch, a
 loop body, a custom rule) is a dashed cluster, or one node with `expand=False`.
 """
 import html
+import inspect
 
 import graphviz
 import numpy as np
@@ -21,7 +22,7 @@ import numpy as np
 from tinygrad_tracer import jaxpr as jx
 from tinygrad_tracer import tree_util
 
-from . import legend
+from .legend import KINDS, SHAPES, legend_label, role_style
 from .batch import batch_dims
 from .kernels import kernel_partition
 
@@ -109,6 +110,14 @@ def _value_text(val, limit=4):
 
 
 def _arg_names(fn, args, static_argnums):
+    """The argument names of `fn` for the input nodes ('x', 'params[0]', ...), or None
+    when its signature cannot name them all (e.g. `*args`)."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return None
     static = {i % len(args) for i in ((static_argnums,) if isinstance(static_argnums, int)
                                       else static_argnums)} if args else set()
     dyn = tuple(a for i, a in enumerate(args) if i not in static)
@@ -160,8 +169,8 @@ class _Drawer:
         jx.pp_jaxpr(jaxpr, self.names)
         self.expand, self.collapse_repeats = expand, collapse_repeats
         self.bdims, self.partition = bdims, partition
-        self.dot = graphviz.Digraph('jaxpr', graph_attr={'rankdir': rankdir, 'compound': 'true',
-                                                         'fontname': 'Helvetica'},
+        self.dot = graphviz.Digraph('jaxpr',
+                                    graph_attr={'rankdir': rankdir, 'fontname': 'Helvetica'},
                                     node_attr={'fontname': 'Helvetica', 'fontsize': '11'},
                                     edge_attr={'fontname': 'Helvetica', 'fontsize': '9'})
         self.edges = []       # added to the root last, so no edge pulls a node into a cluster
@@ -178,19 +187,19 @@ class _Drawer:
         self.n_nodes += 1
         nid = self.new_id('n')
         if role is not None:
-            style = legend.role_style(role)
+            style = role_style(role)
             self.roles.add(role)
             attrs = {'shape': 'box', 'style': 'rounded,filled', **attrs}
         else:
-            style = legend.KINDS[kind]
+            style = KINDS[kind]
             self.kinds.add(kind)
-            attrs = {'shape': legend.SHAPES[kind], 'style': 'filled', **attrs}
+            attrs = {'shape': SHAPES[kind], 'style': 'filled', **attrs}
         g.node(nid, label, fillcolor=style.fill, color=style.border, **attrs)
         return nid
 
     def edge(self, src, dst, var, **attrs):
-        label = (f"{self.names[var]}:{var.aval.str_short()}" if isinstance(var, jx.Var)
-                 else var.aval.str_short())
+        # a literal's node already says `2.0:f32[]`, as the printer writes it
+        label = f"{self.names[var]}:{var.aval.str_short()}" if isinstance(var, jx.Var) else ''
         if var in self.bdims:
             label += f" bdim={self.bdims[var]}"
         self.edges.append((src, dst, label, attrs))
@@ -198,7 +207,7 @@ class _Drawer:
     def source_of(self, g, x, env):
         """The node producing `x`: its producer, or a fresh constant node for a literal."""
         if isinstance(x, jx.Literal):
-            return self.node(g, 'constant', _value_text(x.val) or repr(x), fontsize='9',
+            return self.node(g, 'constant', repr(x), fontsize='9',
                              height='0.3', width='0.3', margin='0.05')
         return env[x]
 
@@ -233,7 +242,7 @@ class _Drawer:
 
     def kernel_clusters(self, kernels):
         """One cluster per (label, eqn indices) and eqn index -> its cluster."""
-        style = legend.KINDS['kernel']
+        style = KINDS['kernel']
         clusters, groups = [], {}
         for label, indices in kernels:
             self.kinds.add('kernel')
@@ -268,7 +277,7 @@ class _Drawer:
         exactly the equation's inputs) is wired straight through; otherwise
         (cond, loops) a head node takes the inputs and each jaxpr is drawn with
         its own parameter and result nodes."""
-        style = legend.KINDS['sub-jaxpr']
+        style = KINDS['sub-jaxpr']
         self.kinds.add('sub-jaxpr')
         part = self.partition.get(jx.pp_jaxpr(_open(subs[0][1])[0])) if self.partition else None
         title = ' '.join([head_text, *lines] + ([f"· {part.note}"] if part else []))
@@ -276,7 +285,8 @@ class _Drawer:
             c.attr(label=title, style='dashed,rounded', color=style.border, fontcolor='#374151')
             if _is_call(eqn, subs):
                 inner_jaxpr, consts = _open(subs[0][1])
-                inner = {v: self.source_of(g, x, env) for v, x in zip(inner_jaxpr.invars, eqn.inputs)}
+                inner = {v: self.source_of(g, x, env)
+                         for v, x in zip(inner_jaxpr.invars, eqn.inputs)}
                 self.body(c, inner_jaxpr, consts, inner)
                 for v, x in zip(eqn.out_binders, inner_jaxpr.outvars):
                     env[v] = self.source_of(c, x, inner)
@@ -292,9 +302,10 @@ class _Drawer:
     def sub_cluster(self, g, head, label, sub):
         jaxpr, consts = _open(sub)
         with g.subgraph(name=self.new_id('cluster_')) as c:
-            c.attr(label=label, style='dotted', color='#6b7280', fontcolor='#374151')
-            env = {v: self.node(c, 'input', f"{self.names[v]}\n{v.aval.str_short()}", fontsize='9')
-                   for v in jaxpr.invars}
+            c.attr(label=label, style='dotted', color=KINDS['sub-jaxpr'].border,
+                   fontcolor='#374151')
+            env = {v: self.node(c, 'input', f"{self.names[v]}\n{v.aval.str_short()}",
+                                fontsize='9') for v in jaxpr.invars}
             for nid in env.values():
                 self.edges.append((head, nid, '', {'style': 'dashed', 'arrowhead': 'none',
                                                    'color': '#9ca3af'}))
@@ -305,7 +316,7 @@ class _Drawer:
         for src, dst, label, attrs in self.edges:
             self.dot.edge(src, dst, label=label, **attrs)
         if with_legend:
-            self.dot.node('legend', legend.legend_label(self.roles, self.kinds), shape='plain')
+            self.dot.node('legend', legend_label(self.roles, self.kinds), shape='plain')
         self.dot.attr(label=title, labelloc='t')
         self.dot.graph_attr.update(layout_attrs(self.n_nodes))
         return self.dot
@@ -317,5 +328,6 @@ def _eqn_label(head, lines, step):
     if step is not None:
         text = f"{step}: {text}"
     if lines:
-        text += '<br/><font point-size="9">' + '<br/>'.join(html.escape(t, quote=False) for t in lines) + '</font>'
+        small = '<br/>'.join(html.escape(t, quote=False) for t in lines)
+        text += f'<br/><font point-size="9">{small}</font>'
     return f"<{text}>"

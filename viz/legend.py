@@ -18,8 +18,10 @@ class Style(NamedTuple):
 ROLES = {
     'primal': Style('#dbeafe', '#1d4ed8', "the function's own computation"),
     'tangent': Style('#dcfce7', '#15803d', "forward mode (JVP): tangents x_dot pushed forward"),
-    'cotangent': Style('#ffedd5', '#c2410c', "backward pass (transpose): cotangents ct pulled back"),
-    'batched': Style('#f3e8ff', '#7e22ce', "vmap: one equation for the whole batch; edges say bdim"),
+    'cotangent': Style('#ffedd5', '#c2410c',
+                       "backward pass (transpose): cotangents ct pulled back"),
+    'batched': Style('#f3e8ff', '#7e22ce',
+                     "vmap: one equation for the whole batch; edges say bdim"),
 }
 
 # Value nodes and clusters.
@@ -48,9 +50,9 @@ def legend_label(roles, kinds):
     """An HTML-like Graphviz label: one row per role or kind used in the graph."""
     rows = [(name, ROLES[name]) for name in ROLES if name in roles]
     rows += [(name, KINDS[name]) for name in KINDS if name in kinds]
-    cells = ''.join(
-        f'<tr><td bgcolor="{s.fill}" color="{s.border}" border="1">{html.escape(name, quote=False)}</td>'
-        f'<td align="left">{html.escape(s.meaning, quote=False)}</td></tr>' for name, s in rows)
+    esc = lambda text: html.escape(text, quote=False)
+    cells = ''.join(f'<tr><td bgcolor="{s.fill}" color="{s.border}" border="1">{esc(name)}</td>'
+                    f'<td align="left">{esc(s.meaning)}</td></tr>' for name, s in rows)
     return (f'<<table border="0" cellborder="0" cellspacing="3" cellpadding="3">'
             f'<tr><td colspan="2"><b>legend</b></td></tr>{cells}</table>>')
 

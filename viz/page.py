@@ -84,7 +84,7 @@ def _inline_svg(dot):
     return svg[svg.index('<svg'):]
 
 
-def write_page(path, title, events, dot):
+def write_page(path, title, events, dot, result):
     steps = json.dumps([_detail(e, events) for e in events]).replace('</', '<\\/')
     log = ''.join(
         f'<li style="border-left-color: {legend.role_style(e.tag).border}">'
@@ -104,6 +104,7 @@ def write_page(path, title, events, dot):
 <button id="next" title="next bind (right arrow)">next &#x25B6;</button>
 <button id="last" title="the last bind">&#x23ED;</button>
 <span id="counter"></span>
+<span>result: <code>{html.escape(result)}</code></span>
 </header>
 <main>
 <ol id="log">{log}</ol>

@@ -7,7 +7,8 @@ from .graph import graph
 
 INSTALL_HINT = ("Install Graphviz, which provides it: `apt-get install graphviz` (Debian/Ubuntu), "
                 "`brew install graphviz` (macOS) or `conda install -c conda-forge graphviz`. "
-                "The DOT text needs no install: use `viz.graph(...).source` or save to a .dot file.")
+                "The DOT text needs no install: use `viz.graph(...).source` or save to a "
+                ".dot file.")
 
 FORMATS = ('svg', 'png', 'pdf', 'dot')
 

@@ -203,6 +203,12 @@ def logistic_f32(x):
     return (ONE if x >= ZERO else e) / (ONE + e)
 
 
+@njit(cache=True)
+def logistic_f64(x):
+    e = np.exp(-abs(x))
+    return (1.0 if x >= 0.0 else e) / (1.0 + e)
+
+
 # --- erf and erf_inv (XLA's algorithms, bit for bit) --------------------------------------
 
 _ERF_NUM0, _ERF_DEN0 = _c(0x39702D51), _c(0xB3FD3906)
@@ -260,3 +266,30 @@ def erf_inv_f32(x):
 # into every kernel's cache key, so editing it recompiles the kernels.
 FUNCTIONS = {'exp': exp_f32, 'log': log_f32, 'log1p': log1p_f32, 'tanh': tanh_f32,
              'logistic': logistic_f32, 'erf': erf_f32, 'erf_inv': erf_inv_f32}
+
+
+# --- integer division and float -> int conversion, with XLA's semantics ------------------
+
+@njit(cache=True)
+def int_div(x, y):
+    """x / y rounded toward zero for int64 x, y; -1 when y == 0 (XLA's convention)."""
+    q = abs(x) // (abs(y) if y != 0 else 1)
+    q = q if (x < 0) == (y < 0) else -q
+    return q if y != 0 else -1
+
+
+@njit(cache=True)
+def int_rem(x, y):
+    """The remainder of int_div, with the sign of x (C's fmod); 0 when y == 0."""
+    r = abs(x) % (abs(y) if y != 0 else 1)
+    r = r if x >= 0 else -r
+    return r if y != 0 else 0
+
+
+@njit(cache=True)
+def float_to_int(x, lo, hi, lo_f, hi_f):
+    """Truncate x toward zero, saturate to [lo, hi] and map nan to 0, as XLA converts.
+    lo_f / hi_f are the float64 bounds (hi_f may round up, so compare with >=)."""
+    t = np.trunc(np.float64(x))
+    out = lo if t <= lo_f else (hi if t >= hi_f else np.int64(t) if t == t else 0)
+    return out

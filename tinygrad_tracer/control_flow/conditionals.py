@@ -19,13 +19,13 @@ import builtins
 import numpy as np
 
 from .. import dtypes, lax, tree_util
-from ..core import Primitive, get_aval, raise_to_shaped
+from ..core import Primitive, Tracer, get_aval, raise_to_shaped
 from ..jaxpr import ClosedJaxpr, Jaxpr, Var
 from ..batching import batching_rules, batch_jaxpr, moveaxis, not_mapped
 from ..jvp import jvp_rules, jvp_jaxpr, Zero, tangent_aval
 from ..partial_eval import partial_eval_rules, partial_eval_jaxpr
 from ..transpose import transpose_rules, transpose_jaxpr, is_undefined
-from .common import (avals_of, trace_body, type_mismatches, leaf_names, scalar, run,
+from .common import (avals_of, trace_body, leaf_names, scalar, run,
                      with_unused_inputs, trace_flat)
 
 cond_p = Primitive('cond', multiple_results=True)
@@ -33,39 +33,49 @@ cond_p.__doc__ = "run branches[index](*operands)"
 
 
 def _common_consts(traced):
-    """Give every branch the constants of all branches (each ignores the others'), so one
-    operand list serves them all. `traced` is [(ClosedJaxpr, consts)]."""
-    all_consts = [c for _, consts in traced for c in consts]
+    """One operand list for all branches: the constants any branch closes over (each value
+    once), followed by the operands; each branch ignores the constants it does not use.
+    `traced` is [(ClosedJaxpr, consts)]."""
+    common = {}
+    for _, consts in traced:
+        for c in consts:
+            common.setdefault(id(c), c)
+    common = list(common.values())
     branches = []
-    for k, (closed, consts) in enumerate(traced):
-        before = sum(len(c) for _, c in traced[:k])
-        after = sum(len(c) for _, c in traced[k + 1:])
-        pads = [Var(raise_to_shaped(get_aval(c))) for c in all_consts]
+    for closed, consts in traced:
         j = closed.jaxpr
-        invars = pads[:before] + j.invars[:len(consts)] + pads[len(pads) - after:] + j.invars[len(consts):]
-        branches.append(ClosedJaxpr(Jaxpr(j.constvars, invars, j.outvars, j.eqns), closed.consts))
-    return branches, all_consts
+        mine = {id(c): v for c, v in zip(consts, j.invars)}
+        invars = [mine.get(id(c)) or Var(a) for c, a in zip(common, avals_of(common))]
+        branches.append(ClosedJaxpr(Jaxpr(j.constvars, invars + j.invars[len(consts):], j.outvars,
+                                          j.eqns), closed.consts))
+    return branches, common
 
 
-def _bind_cond(index, branch_funs, operands, what):
+def _bind_cond(index, branch_funs, branch_names, operands, what, order=None):
+    """Trace the branches (in the order given, which orders their shared constants as JAX
+    does) and bind cond_p with branches=[traced[i] for i in order]."""
     ops_flat, in_tree = tree_util.tree_flatten(tuple(operands))
     avals = avals_of(ops_flat)
     traced, out_trees = [], []
     for fun in branch_funs:
-        closed, consts, out_tree = trace_body(lambda *a, fun=fun: fun(*a), in_tree, avals, what)
+        closed, consts, out_tree = trace_body(fun, in_tree, avals, what)
         traced.append((closed, consts))
         out_trees.append(out_tree)
-    for t, (closed, _) in zip(out_trees[1:], traced[1:]):
+    first = branch_names[0]
+    for name, t, (closed, _) in zip(branch_names[1:], out_trees[1:], traced[1:]):
         if t != out_trees[0]:
-            raise TypeError(f"{what}: every branch must return the same structure, got "
-                            f"{out_trees[0]!r} and {t!r}.")
-        bad = type_mismatches(leaf_names('output', t), traced[0][0].out_avals, closed.out_avals)
+            raise TypeError(f"{what}: every branch must return the same structure, but {first} "
+                            f"returns {out_trees[0]!r} and {name} returns {t!r}.")
+        bad = [f"  * {leaf}: {first} returns {a.str_short()} but {name} returns {b.str_short()}"
+               for leaf, a, b in zip(leaf_names('output', t), traced[0][0].out_avals, closed.out_avals)
+               if a.strip_weak_type() != b.strip_weak_type()]
         if bad:
             raise TypeError(f"{what}: branches must return identical types (shapes and dtypes), "
                             "but they differ:\n" + "\n".join(bad) +
                             "\nCast (x.astype(...)) or broadcast so both branches agree.")
     branches, consts = _common_consts(traced)
-    outs = cond_p.bind(index, *consts, *ops_flat, branches=tuple(branches))
+    branches = tuple(branches[i] for i in (order or range(len(branches))))
+    outs = cond_p.bind(index, *consts, *ops_flat, branches=branches)
     return tree_util.tree_unflatten(out_trees[0], outs)
 
 
@@ -84,11 +94,14 @@ def cond(pred, true_fun, false_fun, *operands):
     if not (dtypes.is_bool(pred_aval.dtype) or dtypes.is_int(pred_aval.dtype)
             or dtypes.is_float(pred_aval.dtype)):
         raise TypeError(f"lax.cond's predicate must be a boolean or number, got {pred_aval.dtype}")
-    if dtypes.is_bool(pred_aval.dtype):
+    if not isinstance(pred, Tracer):   # known now: the index is a constant
+        index = scalar(int(bool(pred)), np.int32)
+    elif dtypes.is_bool(pred_aval.dtype):
         index = lax.convert_element_type(pred, np.int32)
     else:
         index = lax.convert_element_type(lax.ne(pred, scalar(0, pred_aval.dtype)), np.int32)
-    return _bind_cond(index, [false_fun, true_fun], operands, 'lax.cond')
+    return _bind_cond(index, [true_fun, false_fun], ['true_fun', 'false_fun'], operands, 'lax.cond',
+                      order=[1, 0])
 
 
 def switch(index, branches, *operands):
@@ -104,9 +117,13 @@ def switch(index, branches, *operands):
         raise TypeError(f"lax.switch's index must be an integer scalar, got {aval.str_short()}")
     if len(branches) == 1:
         return branches[0](*operands)
-    index = lax.convert_element_type(index, np.int32)
-    index = lax.max(lax.min(index, scalar(len(branches) - 1, np.int32)), scalar(0, np.int32))
-    return _bind_cond(index, branches, operands, 'lax.switch')
+    if not isinstance(index, Tracer):
+        index = scalar(builtins.min(builtins.max(int(index), 0), len(branches) - 1), np.int32)
+    else:
+        index = lax.convert_element_type(index, np.int32)
+        index = lax.max(lax.min(index, scalar(len(branches) - 1, np.int32)), scalar(0, np.int32))
+    return _bind_cond(index, branches, [f'branches[{i}]' for i in range(len(branches))],
+                      operands, 'lax.switch')
 
 
 def _cond_impl(index, *ops, branches):

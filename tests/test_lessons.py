@@ -1,0 +1,45 @@
+"""The lessons run end to end (non-interactively) and print what they teach."""
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+import pytest
+
+LESSONS = pathlib.Path(__file__).resolve().parents[1] / 'lessons'
+
+
+def run_lesson(name, *args, timeout=600):
+    env = dict(os.environ, MPLBACKEND='Agg', PYTHONUNBUFFERED='1')
+    proc = subprocess.run([sys.executable, str(LESSONS / name), *args], capture_output=True,
+                          text=True, timeout=timeout, env=env, cwd=LESSONS.parent)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout
+
+
+def test_tour():
+    out = run_lesson('01_tour.py')
+    assert "x unchanged: [0. 1. 2. 3. 4.]  y: [10.  1.  2.  3.  4.]" in out
+    assert "selu'(-1) = 0.6451" in out            # 1.05 * 1.67 * exp(-1)
+    assert "{ lambda ; a:f32[]. let b:f32[] = sin a; c:f32[] = mul b 2.0:f32[] in (c,) }" in out
+    vm = re.search(r"vmap: \[([^\]]*)\]", out).group(1).split()
+    assert [float(v) for v in vm] == [2.0, 29.0, 110.0, 245.0]
+    assert "results match: True" in out
+    assert re.search(r"eager [\d.]+ ms, jit [\d.]+ ms: \d+x faster", out)
+
+
+def test_inside_grad():
+    out = run_lesson('02_inside_grad.py')
+    assert "at trace level 1" in out
+    assert "d^3/dx^3 sin at 0 = -1.0" in out
+    assert "TracerBoolConversionError:" in out
+
+
+def test_digits_mlp_learns():
+    sklearn = pytest.importorskip('sklearn')  # noqa: F841
+    out = run_lesson('03_digits_mlp.py', '--epochs', '100')
+    losses = [float(v) for v in re.findall(r"epoch \d+: loss=([\d.]+)", out)]
+    assert len(losses) == 3 and losses[-1] < losses[0] / 4, out
+    acc = float(re.search(r"accuracy = ([\d.]+)%", out).group(1))
+    assert acc > 90.0, out

@@ -1,0 +1,392 @@
+"""Partitioning a jaxpr into the steps the Numba backend runs.
+
+    step kind   what                                         runs as
+    kernel      fused elementwise work + reductions          one compiled loop nest
+    dot         dot_general                                  BLAS (`a @ b`)
+    view        a layout op whose result leaves the kernels  a NumPy view
+    control     cond / while / scan                          its bodies, compiled
+    fallback    anything without code generation             the primitive's NumPy impl
+
+Fusion works on equations that compute one scalar per element (*members*):
+elementwise primitives and reductions. Each starts as its own group; a
+producer's group merges into its consumer's when
+
+  * both loop over the same *domain* (the shape without its size-1 axes):
+    elementwise work either runs on the full domain, inside the loops, or on
+    the domain left after the group's reduction, after the inner loops;
+  * the value passes elementwise (the consumer reads element i of element i);
+  * no path between the two groups leaves them (which would need the other
+    group's result in the middle of the loop).
+
+Layout operations (broadcast_in_dim, reshape, transpose, slice, squeeze,
+expand_dims, rev) are *accesses*: a kernel that reads their result computes
+where the element sits in the input (`B[i1]` for a broadcast row, `A[i1, i0]`
+for a transpose), so they cost nothing and never break a chain of fusion.
+Nested `jit` calls are inlined first, so they fuse with their callers.
+"""
+import heapq
+
+from .. import lax
+from ..jaxpr import Literal, Var, _Names, pp_jaxpr
+from . import codegen, loops
+from .codegen import key
+
+VIEWS = set(loops.INDEX_MAPS)
+CONTROL_FLOW = ('cond', 'while', 'scan')
+
+
+class Kernel:
+    """One fused loop nest. `eqn_indices` index the original jaxpr's equations
+    (the visualizer draws each kernel as a cluster of them)."""
+
+    kind = 'kernel'
+
+    def __init__(self, members, domain, reduced):
+        self.members, self.domain, self.reduced = members, tuple(domain), tuple(reduced)
+        self.inputs, self.outputs = [], []
+        self.name = self.source = self.path = None
+        self.eqn_indices = []
+        self.parallel = False
+        self.compile_seconds, self.origin = None, None   # origin: 'compiled', 'loaded', 'reused'
+
+    @property
+    def size(self):
+        n = 1
+        for d in self.domain:
+            n *= d
+        return n
+
+    def __repr__(self):
+        return f"Kernel({self.name}, eqns={self.eqn_indices})"
+
+
+class Call:
+    """A dot, control-flow or fallback equation, run outside the kernels."""
+
+    def __init__(self, kind, index, eqn):
+        self.kind, self.index, self.eqn = kind, index, eqn
+        self.inputs = [x for x in eqn.inputs if isinstance(x, Var)]
+        self.outputs = list(eqn.out_binders)
+
+
+class View:
+    """Materialize a layout operation's result (for a dot, a fallback or an output)."""
+
+    kind = 'view'
+
+    def __init__(self, var, base):
+        self.var, self.inputs, self.outputs = var, [base] if isinstance(base, Var) else [], [var]
+
+
+class Plan:
+    """The partitioned program: flattened equations, and the steps in run order."""
+
+    def __init__(self, closed):
+        self.constvars, self.consts, self.invars, self.outvars, self.eqns, self.origin = \
+            _flatten(closed)
+        self.names = _Names()
+        pp_jaxpr(closed.jaxpr, self.names)   # name variables as the printed jaxpr does
+        self.py_names = _PyNames(self.names)
+        self.producer = {v: i for i, e in enumerate(self.eqns) for v in e.out_binders}
+        self.users = {}
+        for i, e in enumerate(self.eqns):
+            for x in e.inputs:
+                if isinstance(x, Var):
+                    self.users.setdefault(x, []).append(i)
+        self.access = {}    # var -> index of the layout equation computing it
+        self.steps = []
+
+    @property
+    def kernels(self):
+        return [s for s in self.steps if s.kind == 'kernel']
+
+
+class _PyNames:
+    def __init__(self, names):
+        self.names = names
+
+    def __getitem__(self, var):
+        return codegen.py_name(self.names[var])
+
+
+def partition(closed, name, parallel_min):
+    """The Plan of `closed`: kernels larger than `parallel_min` elements use prange."""
+    plan = Plan(closed)
+    eqns = plan.eqns
+    kind = _classify(plan)
+    fusible = _fusible_edges(plan, kind)
+    groups = _Groups(plan, kind, fusible)
+    for c, e in enumerate(eqns):
+        if kind[c] == 'member':
+            for x in e.inputs:
+                p = plan.producer.get(x) if isinstance(x, Var) else None
+                if (p, c) in fusible:
+                    groups.try_merge(p, c)
+
+    outvars = {v for v in plan.outvars if isinstance(v, Var)}
+    steps = []
+    for members in groups.members():
+        k = Kernel(members, *groups.domain(members[0]))
+        mset = set(members)
+        for m in members:
+            for x in eqns[m].inputs:
+                base = _base(plan, x) if isinstance(x, Var) and plan.producer.get(x) not in mset else None
+                if isinstance(base, Var) and base not in k.inputs:
+                    k.inputs.append(base)
+            for v in eqns[m].out_binders:
+                if v in outvars or any(u not in mset for u in plan.users.get(v, [])):
+                    k.outputs.append(v)
+        k.parallel = (k.size >= parallel_min and len(k.reduced) < len(k.domain)
+                      and not loops.reduced_outer(k.domain, k.reduced))
+        steps.append(k)
+    for i, e in enumerate(eqns):
+        if kind[i] in ('dot', 'control', 'fallback'):
+            steps.append(Call(kind[i], i, e))
+    needed = {x for s in steps if s.kind != 'kernel' for x in s.inputs} | outvars
+    steps += [View(v, _base(plan, v)) for v in plan.access if v in needed]
+    plan.steps = _schedule(plan, steps)
+    for n, k in enumerate(plan.kernels):
+        k.name = f"{_identifier(name)}_k{n}"
+        k.eqn_indices = sorted({plan.origin[i] for i in k.members + _owned_accesses(plan, k)})
+    return plan
+
+
+# --- classification ----------------------------------------------------------------------------
+
+def _congruent(eqn):
+    """Does this layout op keep every element in place (only adding/removing size-1 axes)?"""
+    (x,), (out,) = eqn.inputs, eqn.out_binders
+    if eqn.primitive not in codegen.IDENTITY_VIEWS or key(x.aval.shape) != key(out.aval.shape):
+        return False
+    if eqn.primitive is lax.transpose_p:
+        moved = [p for p in eqn.params['permutation'] if x.aval.shape[p] != 1]
+        return moved == sorted(moved)
+    if eqn.primitive is lax.reshape_p:
+        return eqn.params.get('dimensions') is None
+    return True
+
+
+def _classify(plan):
+    """'member' (fusible), 'access' (layout op read through), 'dot', 'control' or 'fallback'."""
+    kind = []
+    for e in plan.eqns:
+        if e.primitive in VIEWS:
+            x = e.inputs[0]
+            p = plan.producer.get(x) if isinstance(x, Var) else None
+            if p is not None and kind[p] == 'member' and _congruent(e) and codegen.dtypes_supported(e):
+                kind.append('member')   # passes its input's scalar straight through
+            else:
+                kind.append('access')
+                plan.access[e.out_binders[0]] = len(kind) - 1
+        elif e.primitive in codegen.REDUCTIONS and codegen.dtypes_supported(e):
+            kind.append('member')
+        elif (e.primitive is lax.iota_p and codegen.dtypes_supported(e)) or codegen.has_scalar_rule(e):
+            kind.append('member')
+        elif e.primitive is lax.dot_general_p:
+            kind.append('dot')
+        elif e.primitive.name in CONTROL_FLOW:
+            kind.append('control')
+        else:
+            kind.append('fallback')
+    return kind
+
+
+def _domain(eqn):
+    """(domain, reduced positions) of one member equation."""
+    if eqn.primitive in codegen.REDUCTIONS:
+        red = codegen.reduced_positions(eqn)
+        if red:
+            return key(eqn.inputs[0].aval.shape), red
+    return key(eqn.out_binders[0].aval.shape), ()
+
+
+def _fusible_edges(plan, kind):
+    """(producer, consumer) pairs of members where the value passes elementwise."""
+    edges = set()
+    for c, e in enumerate(plan.eqns):
+        if kind[c] != 'member':
+            continue
+        dom, red = _domain(e)
+        at = dom if red else key(e.out_binders[0].aval.shape)
+        for x in e.inputs:
+            p = plan.producer.get(x) if isinstance(x, Var) else None
+            if p is not None and kind[p] == 'member' and key(x.aval.shape) == at:
+                edges.add((p, c))
+    return edges
+
+
+def _base(plan, var):
+    """The materialized array (or literal) a chain of layout ops reads from."""
+    while var in plan.access:
+        var = plan.eqns[plan.access[var]].inputs[0]
+    return var
+
+
+# --- grouping ------------------------------------------------------------------------------------
+
+class _Groups:
+    """Union-find over member equations, merging only where a fused loop nest exists."""
+
+    def __init__(self, plan, kind, fusible):
+        self.plan, self.kind, self.fusible = plan, kind, fusible
+        self.parent = {i: i for i, k in enumerate(kind) if k == 'member'}
+        self.sets = {i: [i] for i in self.parent}
+        self.succ = [sorted({u for v in e.out_binders for u in plan.users.get(v, [])})
+                     for e in plan.eqns]
+
+    def find(self, i):
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def domain(self, i):
+        doms = {_domain(self.plan.eqns[m]) for m in self.sets[self.find(i)]}
+        reds = {d for d in doms if d[1]}
+        if reds:
+            return next(iter(reds))
+        return next(iter(doms))
+
+    def _compatible(self, a, b):
+        doms = {_domain(self.plan.eqns[m]) for m in self.sets[a] + self.sets[b]}
+        reds = {d for d in doms if d[1]}
+        keys = {d[0] for d in doms if not d[1]}
+        if not reds:
+            return len(keys) == 1
+        if len(reds) > 1:
+            return False
+        (dom, red), = reds
+        post = tuple(n for p, n in enumerate(dom) if p not in red)
+        return keys <= {dom, post}
+
+    def _direct_edges_fusible(self, a, b):
+        inside = set(self.sets[a]) | set(self.sets[b])
+        for m in inside:
+            for x in self.plan.eqns[m].inputs:
+                p = self.plan.producer.get(x) if isinstance(x, Var) else None
+                if p in inside and self.find(p) != self.find(m) and (p, m) not in self.fusible:
+                    return False
+        return True
+
+    def _path_outside(self, src, dst):
+        """Is there a path src -> (something in neither group) -> dst?"""
+        inside = set(self.sets[src]) | set(self.sets[dst])
+        targets = set(self.sets[dst])
+        todo = [u for m in self.sets[src] for u in self.succ[m] if u not in inside]
+        seen = set(todo)
+        while todo:
+            i = todo.pop()
+            for u in self.succ[i]:
+                if u in targets:
+                    return True
+                if u not in seen and u not in inside:
+                    seen.add(u)
+                    todo.append(u)
+        return False
+
+    def try_merge(self, p, c):
+        a, b = self.find(p), self.find(c)
+        if a == b or not self._compatible(a, b) or not self._direct_edges_fusible(a, b):
+            return False
+        if self._path_outside(a, b) or self._path_outside(b, a):
+            return False
+        self.parent[b] = a
+        self.sets[a] = sorted(self.sets[a] + self.sets.pop(b))
+        return True
+
+    def members(self):
+        return sorted((ms for r, ms in self.sets.items()), key=lambda ms: ms[0])
+
+
+def _owned_accesses(plan, k):
+    """Layout equations whose results only this kernel reads (drawn inside its cluster)."""
+    owned, mset = [], set(k.members)
+    for i in sorted(plan.access.values(), reverse=True):
+        users = plan.users.get(plan.eqns[i].out_binders[0], [])
+        if users and all(u in mset or u in owned for u in users) and \
+                plan.eqns[i].out_binders[0] not in plan.outvars:
+            owned.append(i)
+    return owned
+
+
+# --- scheduling --------------------------------------------------------------------------------
+
+def _schedule(plan, steps):
+    """Steps in an order where every input is computed before it is read (Kahn's
+    algorithm, preferring the step whose first equation comes first)."""
+    made_by = {v: s for s, step in enumerate(steps) for v in step.outputs}
+    deps = [{made_by[v] for v in step.inputs if v in made_by} - {s} for s, step in enumerate(steps)]
+    users = [[] for _ in steps]
+    for s, ds in enumerate(deps):
+        for d in ds:
+            users[d].append(s)
+    first = [_first_eqn(plan, step) for step in steps]
+    ready = [(first[s], s) for s, ds in enumerate(deps) if not ds]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        _, s = heapq.heappop(ready)
+        order.append(steps[s])
+        for u in users[s]:
+            deps[u].discard(s)
+            if not deps[u]:
+                heapq.heappush(ready, (first[u], u))
+    return order
+
+
+def _first_eqn(plan, step):
+    if step.kind == 'kernel':
+        return step.members[0]
+    if step.kind == 'view':
+        return plan.access[step.var]
+    return step.index
+
+
+def _identifier(name):
+    text = ''.join(c if c.isalnum() or c == '_' else '_' for c in name).strip('_') or 'f'
+    return text if not text[0].isdigit() else f"f_{text}"
+
+
+# --- flattening: inline nested jit calls, drop dead equations ------------------------------------
+
+def _flatten(closed):
+    jaxpr = closed.jaxpr
+    constvars, consts = list(jaxpr.constvars), list(closed.consts)
+    eqns, origin = [], []
+
+    def inline(jaxpr, sub, where, fresh):
+        for n, eqn in enumerate(jaxpr.eqns):
+            at = n if where is None else where
+            ins = [sub.get(x, x) if isinstance(x, Var) else x for x in eqn.inputs]
+            params = eqn.params
+            if eqn.primitive.name == 'jit' and params.get('backend') in (None, 'numba'):
+                inner = params['jaxpr']
+                s = dict(zip(inner.jaxpr.invars, ins))
+                for v, c in zip(inner.jaxpr.constvars, inner.consts):
+                    s[v] = Var(v.aval)
+                    constvars.append(s[v])
+                    consts.append(c)
+                inline(inner.jaxpr, s, at, True)
+                for ob, iv in zip(eqn.out_binders, inner.jaxpr.outvars):
+                    sub[ob] = s.get(iv, iv) if isinstance(iv, Var) else iv
+                continue
+            outs = eqn.out_binders
+            if fresh:
+                outs = [Var(v.aval) for v in outs]
+                sub.update(zip(eqn.out_binders, outs))
+            eqns.append(type(eqn)(eqn.primitive, ins, params, outs, eqn.tag))
+            origin.append(at)
+
+    sub = {}
+    inline(jaxpr, sub, None, False)
+    outvars = [sub.get(v, v) if isinstance(v, Var) else v for v in jaxpr.outvars]
+    # Dead code: every primitive is pure, so an equation nobody reads can go.
+    live = {v for v in outvars if isinstance(v, Var)}
+    keep = []
+    for i in range(len(eqns) - 1, -1, -1):
+        if any(v in live for v in eqns[i].out_binders):
+            keep.append(i)
+            live.update(x for x in eqns[i].inputs if isinstance(x, Var))
+    keep.reverse()
+    return (constvars, consts, list(jaxpr.invars), outvars,
+            [eqns[i] for i in keep], [origin[i] for i in keep])

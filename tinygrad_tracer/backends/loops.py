@@ -1,0 +1,286 @@
+"""The loop nest of one fused kernel, as Python source for Numba.
+
+A kernel (see `fusion.py`) loops over a *domain*: the non-unit dimensions of
+the arrays it computes. Each fused equation becomes one line of the loop
+body, named like the jaxpr variable it computes, under a comment showing the
+equation. Arrays are upper case (`A`, `BA`), the scalars read from them lower
+case. `selu` compiles to
+
+    @njit(cache=True, parallel=True, error_model='numpy')
+    def selu_k0(n0, A, K):
+        for i0 in prange(n0):
+            a = A[i0]
+            # c:bool[1000000] = gt a b
+            c = a > np.float32(0.0)
+            # d:f32[1000000] = exp a
+            d = exp_f32(a)
+            ...
+            K[i0] = k
+
+A layout operation read by the kernel is an *index map*: the broadcast row
+`b[j]` of `broadcast_in_dim b` is read as `B[i1]`, a transpose as `A[i1, i0]`.
+
+A reduction splits the domain into kept axes (one result each) and reduced
+axes. When the reduced axes come last (a row sum), the kept axes are the
+outer loops (run in parallel) and each inner loop updates a scalar
+accumulator; elementwise work on the result follows the inner loops. When
+they come first (a column sum, like a bias gradient), the loops keep the
+array's order and update a row of accumulators, so memory is read in order
+and the inner loop vectorizes; the result is finished in a last loop.
+"""
+import re
+
+import numpy as np
+
+from .. import lax
+from ..jaxpr import Literal
+from .codegen import REDUCTIONS, const, key, np_type, scalar_expr, unit_reduction
+
+
+# --- index maps: reading a layout operation's result straight from its input ---------------------
+
+def _paren(e):
+    return e if e.isidentifier() or e.isdigit() else f"({e})"
+
+
+def _affine(start, stride, i):
+    term = i if stride == 1 else f"{stride} * {_paren(i)}"
+    if i == '0':
+        return str(start)
+    return term if start == 0 else f"{start} + {term}"
+
+
+def _c_strides(shape):
+    strides, s = [], 1
+    for n in reversed(shape):
+        strides.append(s)
+        s *= n
+    return strides[::-1]
+
+
+def _unravel(idx, out_shape, in_shape):
+    """Index into `in_shape` of the element at `idx` of its reshape to `out_shape`."""
+    flat = ' + '.join(i if st == 1 else f"{_paren(i)} * {st}"
+                      for i, st, n in zip(idx, _c_strides(out_shape), out_shape) if n != 1) or '0'
+    out = []
+    for st, n in zip(_c_strides(in_shape), in_shape):
+        if n == 1:
+            out.append('0')
+        else:
+            e = flat if st == 1 else f"{_paren(flat)} // {st}"
+            out.append(e if st * n == int(np.prod(in_shape)) else f"{_paren(e)} % {n}")
+    return out
+
+
+def _reshape_index(eqn, in_shape, idx):
+    dims = eqn.params.get('dimensions')
+    mid_shape = in_shape if dims is None else [in_shape[d] for d in dims]
+    out_shape = eqn.out_binders[0].aval.shape
+    if [n for n in mid_shape if n != 1] == [n for n in out_shape if n != 1]:
+        it = iter([i for i, n in zip(idx, out_shape) if n != 1])
+        mid = [next(it) if n != 1 else '0' for n in mid_shape]
+    else:
+        mid = _unravel(idx, out_shape, mid_shape)
+    if dims is None:
+        return mid
+    out = [None] * len(in_shape)
+    for j, d in enumerate(dims):
+        out[d] = mid[j]
+    return out
+
+
+def _broadcast_index(eqn, in_shape, idx):
+    return ['0' if n == 1 else idx[d] for n, d in zip(in_shape, eqn.params['broadcast_dimensions'])]
+
+
+def _transpose_index(eqn, in_shape, idx):
+    out = [None] * len(in_shape)
+    for j, p in enumerate(eqn.params['permutation']):
+        out[p] = idx[j]
+    return out
+
+
+def _squeeze_index(eqn, in_shape, idx):
+    it = iter(idx)
+    return ['0' if d in eqn.params['dimensions'] else next(it) for d in range(len(in_shape))]
+
+
+def _expand_dims_index(eqn, in_shape, idx):
+    return [i for d, i in enumerate(idx) if d not in eqn.params['dimensions']]
+
+
+def _slice_index(eqn, in_shape, idx):
+    strides = eqn.params['strides'] or (1,) * len(in_shape)
+    return [_affine(s, st, i) for s, st, i in zip(eqn.params['start_indices'], strides, idx)]
+
+
+def _rev_index(eqn, in_shape, idx):
+    return [f"{n - 1} - {_paren(i)}" if d in eqn.params['dimensions'] and n != 1 else i
+            for d, (n, i) in enumerate(zip(in_shape, idx))]
+
+
+# layout primitive -> (eqn, input shape, index of the output element) -> index into the input
+INDEX_MAPS = {lax.reshape_p: _reshape_index, lax.broadcast_in_dim_p: _broadcast_index,
+              lax.transpose_p: _transpose_index, lax.squeeze_p: _squeeze_index,
+              lax.expand_dims_p: _expand_dims_index, lax.slice_p: _slice_index,
+              lax.rev_p: _rev_index}
+
+
+# --- printing an equation as a comment ----------------------------------------------------------
+
+def describe(eqn, names):
+    """One line in the jaxpr's own notation: `c:bool[5] = gt a b`."""
+    def fmt(v):
+        return v.name if isinstance(v, np.dtype) else str(v)
+    outs = ' '.join(f"{names[v]}:{v.aval.str_short()}" for v in eqn.out_binders)
+    params = ' '.join(f"{k}={fmt(v)}" for k, v in sorted(eqn.params.items()))
+    ins = ' '.join(names[x] for x in eqn.inputs)
+    return f"{outs} = {eqn.primitive.name}{f'[{params}]' if params else ''} {ins}".rstrip()
+
+
+# --- printing an equation as a comment ----------------------------------------------------------
+
+def describe(eqn, names):
+    """One line in the jaxpr's own notation: `c:bool[5] = gt a b`."""
+    def fmt(v):
+        return v.name if isinstance(v, np.dtype) else str(v)
+    outs = ' '.join(f"{names[v]}:{v.aval.str_short()}" for v in eqn.out_binders)
+    params = ' '.join(f"{k}={fmt(v)}" for k, v in sorted(eqn.params.items()))
+    ins = ' '.join(names[x] for x in eqn.inputs)
+    return f"{outs} = {eqn.primitive.name}{f'[{params}]' if params else ''} {ins}".rstrip()
+
+
+# --- the loop nest -------------------------------------------------------------------------------
+
+class _Writer:
+    def __init__(self):
+        self.lines, self.depth = [], 0
+
+    def __call__(self, text):
+        self.lines.append('    ' * self.depth + text)
+
+    def nest(self, positions, body, parallel=False):
+        """`for i{p} in range(n{p}):` for each position around the body: lines,
+        and (positions, body) pairs for inner loop nests."""
+        depth = self.depth
+        for n, p in enumerate(positions):
+            self(f"for i{p} in {'prange' if parallel and n == 0 else 'range'}(n{p}):")
+            self.depth += 1
+        for line in body:
+            if isinstance(line, tuple):
+                self.nest(*line)
+            else:
+                self(line)
+        self.depth = depth
+
+    def text(self):
+        return '\n'.join(self.lines) + '\n'
+
+
+def reduced_outer(domain, reduced):
+    """Do the reduced axes all come before the kept ones (a column-style reduction)?"""
+    kept = [p for p in range(len(domain)) if p not in reduced]
+    return bool(reduced) and bool(kept) and max(reduced) < min(kept)
+
+
+def kernel_function(k, plan):
+    """Source of the `def` of kernel `k` (a `fusion.Kernel`) of `plan`."""
+    eqns, names = plan.eqns, plan.py_names
+    K, R = k.domain, k.reduced
+    kept = [p for p in range(len(K)) if p not in R]
+    columns = reduced_outer(K, R)
+    members = set(k.members)
+    positions = {'full': list(range(len(K))), 'post': kept}
+
+    def level_of(var):
+        return 'full' if key(var.aval.shape) == tuple(K) else 'post'
+
+    def index(shape, level):
+        it = iter(positions[level])
+        return [f"i{next(it)}" if n != 1 else '0' for n in shape]
+
+    def subscript(idx):
+        return f"[{', '.join(idx)}]" if idx else "[()]"
+
+    def read(var, idx, comments):
+        """The scalar at `idx` of `var`, through any layout operations, from a kernel input."""
+        if isinstance(var, Literal):
+            return const(var.val, var.aval.dtype)
+        i = plan.access.get(var)
+        if i is None:
+            return f"{names[var].upper()}{subscript(idx)}"
+        eqn = eqns[i]
+        comments.append(describe(eqn, plan.names))
+        x = eqn.inputs[0]
+        return read(x, INDEX_MAPS[eqn.primitive](eqn, x.aval.shape, idx), comments)
+
+    loaded = set()
+
+    def operand(x, level, body):
+        """The scalar name (or constant) for input x of a member computed at `level`."""
+        if isinstance(x, Literal):
+            return const(x.val, x.aval.dtype)
+        if plan.producer.get(x) in members or x in loaded:
+            return names[x]
+        comments = []
+        expr = read(x, index(x.aval.shape, level), comments)
+        body.extend(f"# {c}" for c in reversed(comments))
+        body.append(f"{names[x]} = {expr}")
+        loaded.add(x)
+        return names[x]
+
+    full, post, allocs, init, update, final = [], [], [], [], [], []
+    acc_at = subscript([f"i{p}" for p in kept]) if columns else ''
+    for m in k.members:
+        eqn = eqns[m]
+        out = eqn.out_binders[0]
+        name = names[out]
+        if eqn.primitive in REDUCTIONS and R:
+            x = operand(eqn.inputs[0], 'full', full)
+            red = REDUCTIONS[eqn.primitive](eqn)
+            sub = {a: f"{a}_{name}{acc_at}" for a in red.init}
+            sub.update(v=x, i=f"i{R[0]}", take=f"take_{name}")
+
+            def fill(s, sub=sub):   # one pass, so a substituted name is never replaced again
+                return re.sub(r"\b(acc|idx|v|i|take)\b", lambda mt: sub[mt.group()], s)
+            for a, (value, dtype) in red.init.items():
+                if columns:
+                    sizes = ''.join(f"n{p}, " for p in kept)
+                    allocs.append(f"{a}_{name} = np.empty(({sizes}), {np_type(dtype)})")
+                init.append(f"{sub[a]} = {const(value, dtype)}")
+            update.append(f"# {describe(eqn, plan.names)}")
+            update.extend(fill(s) for s in red.update)
+            final.append(f"{name} = {fill(red.final)}")
+            continue
+        level = level_of(out) if R else 'full'
+        body = full if level == 'full' else post
+        if eqn.primitive is lax.iota_p:
+            expr = f"{np_type(out.aval.dtype)}({index(out.aval.shape, level)[eqn.params['dimension']]})"
+        else:
+            args = [operand(x, level, body) for x in eqn.inputs]
+            expr = (unit_reduction(eqn, args[0]) if eqn.primitive in REDUCTIONS
+                    else scalar_expr(eqn, args))
+        body.append(f"# {describe(eqn, plan.names)}")
+        body.append(f"{name} = {expr}")
+    for v in k.outputs:
+        level = level_of(v) if R else 'full'
+        (full if level == 'full' else post).append(
+            f"{names[v].upper()}{subscript(index(v.aval.shape, level))} = {names[v]}")
+
+    w = _Writer()
+    arrays = [names[v].upper() for v in k.inputs + k.outputs]
+    w(f"def {k.name}({', '.join([f'n{p}' for p in range(len(K))] + arrays)}):")
+    w.depth += 1
+    if not R:
+        w.nest(range(len(K)), full, k.parallel)
+    elif not columns:   # kept axes outside, a scalar accumulator per result
+        w.nest(kept, init + [(R, full + update)] + final + post, k.parallel)
+    else:               # reduced axes outside, a row of accumulators
+        for line in allocs:
+            w(line)
+        w.nest(kept, init)
+        w.nest(list(R) + kept, full + update)
+        w.nest(kept, final + post, k.parallel)
+    if len(w.lines) == 1:
+        w("pass")
+    return w.text()
