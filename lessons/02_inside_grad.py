@@ -59,7 +59,7 @@ print("... with a batching rule:", len(batching_rules))
 # %%
 import viz
 
-print(viz.explain(jax.grad(lambda x: jnp.sin(x) * 2.0), 1.0))
+viz.explain(jax.grad(lambda x: jnp.sin(x) * 2.0), 1.0)   # prints the log
 
 # %% [markdown]
 # ## 4. grad = linearize + transpose

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 
 import tinygrad_tracer as jax
 import tinygrad_tracer.numpy as jnp
-from tinygrad_tracer import backends, lax, tree_util
+from tinygrad_tracer import backends, tree_util
 from tinygrad_tracer.jaxpr import check_jaxpr
 from tinygrad_tracer.jit import jit_p
 from functions import CASES, CASE_IDS, seeds
@@ -295,3 +295,12 @@ def test_seed_002_matmul_relu_add():
     jit_matmul_relu = jax.jit(matmul_relu_add)
     _ = jit_matmul_relu(x, y)
     np.testing.assert_array_equal(jit_matmul_relu(x, y), eager)
+
+
+def test_cache_is_shared_by_jit_objects_of_one_function():
+    f, calls = counting(lambda x: x + 1)
+    for _ in range(3):
+        jax.jit(f)(jnp.ones(2))
+    assert len(calls) == 1
+    jax.jit(f, static_argnums=0)(2)   # other static options: a cache of their own
+    assert len(calls) == 2

@@ -217,6 +217,23 @@ def test_kernels_reported_by_the_backend_become_clusters():
 
 
 @needs_jit
+def test_numba_backend_kernels_are_drawn():
+    pytest.importorskip('numba')
+
+    def f(x, w):
+        return jnp.tanh(x @ w + 1.0).sum(axis=1) * 2.0
+    jitted = tt.jit(f, backend='numba')
+    kernels = jitted.lower(X, W).compile().kernels
+    g = viz.graph(jitted, X, W)
+    names = clusters(g)
+    assert names[0].endswith(f"numba: {len(kernels)} kernel{'s' * (len(kernels) > 1)}")
+    for i, k in enumerate(kernels):
+        n = len(k.eqn_indices)
+        assert f"kernel {i}: {n} ops fused\n{k.name}" in names or n == 1
+    assert '<b>dot_general</b>' in g.source and '<b>tanh</b>' in g.source
+
+
+@needs_jit
 def test_jit_cluster_collapses_and_repeats_are_drawn_once():
     inner = tt.jit(lambda x: jnp.sin(x) * 2.0)
     f = lambda x: inner(inner(x))

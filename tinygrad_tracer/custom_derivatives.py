@@ -296,13 +296,7 @@ def _batched_call(axis_size, vals, dims, call_jaxpr):
 
 def _vmapped(flat_fun, axis_size, args):
     """vmap a flat function over axis 0 of all its arguments and outputs."""
-    n_out = []
-
-    def counted(*xs):
-        outs = flat_fun(*xs)
-        n_out.append(len(outs))
-        return outs
-    return vmap_flat(counted, axis_size, [0] * len(args), lambda: [0] * n_out[0], list(args))
+    return vmap_flat(flat_fun, axis_size, [0] * len(args), lambda dims: [0] * len(dims), list(args))
 
 
 def _custom_jvp_call_batching(axis_size, vals, dims, call_jaxpr, jvp, num_consts):

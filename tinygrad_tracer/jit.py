@@ -55,7 +55,7 @@ jit_p.__doc__ = "call a traced function (params: jaxpr, name, backend)"
 
 
 def _jit_impl(*args, jaxpr, name, backend):
-    return compiled(jaxpr, backend, name)(*args)
+    return compiled(jaxpr, backend, name)(*map(_as_array, args))
 
 
 def _jit_abstract_eval(*avals, jaxpr, name, backend):
@@ -209,7 +209,8 @@ def jit(fun=None, *, static_argnums=(), static_argnames=(), backend=None, donate
 
 
 class JitFunction:
-    """What `jit(f)` returns: callable like `f`, plus `.lower(*args)`."""
+    """What `jit(f)` returns: callable like `f`, plus `.lower(*args)`. Traces are cached
+    per function, so `jit(f)(x)` in a loop traces once."""
 
     def __init__(self, fun, static_argnums, static_argnames, backend):
         if not callable(fun):
@@ -220,9 +221,9 @@ class JitFunction:
         self.__wrapped__ = fun
         self._params = _positional_params(fun)
         self.static_argnums, self.static_argnames = _resolve_static(
-            self.__name__, self._params, static_argnums, static_argnames)
-        self._cache = {}   # (in_tree, avals, static values) -> (ClosedJaxpr, out_tree)
-        self.trace_count = 0
+            self._params, static_argnums, static_argnames)
+        self._cache = _trace_cache(fun, self.static_argnums, self.static_argnames)
+        self.trace_count = 0   # traces this object made (cache misses)
 
     def __repr__(self):
         return f"<jit-compiled function {self.__name__}>"
@@ -348,6 +349,19 @@ class JitFunction:
         return names
 
 
+# fun -> {(static_argnums, static_argnames): {(in_tree, avals, static values): (ClosedJaxpr,
+# out_tree)}}: `jit(f)` called again on the same function reuses its traces, as in JAX.
+_trace_caches = weakref.WeakKeyDictionary()
+
+
+def _trace_cache(fun, static_argnums, static_argnames):
+    try:
+        per_fun = _trace_caches.setdefault(fun, {})
+    except TypeError:   # not weak-referenceable or not hashable: a cache of its own
+        return {}
+    return per_fun.setdefault((static_argnums, static_argnames), {})
+
+
 def _bound(jitted, obj):
     def method(*args, **kwargs):
         return jitted(obj, *args, **kwargs)
@@ -373,7 +387,7 @@ def _positional_params(fun):
     return [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
 
 
-def _resolve_static(name, params, static_argnums, static_argnames):
+def _resolve_static(params, static_argnums, static_argnames):
     """Normalize the static specs and make each cover the other where the signature
     says how (`static_argnames='n'` also covers `n` passed positionally)."""
     nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums or ())

@@ -27,6 +27,7 @@ Nested `jit` calls are inlined first, so they fuse with their callers.
 import heapq
 
 from .. import lax
+from ..array import Array
 from ..jaxpr import Literal, Var, _Names, pp_jaxpr
 from . import codegen, loops
 from .codegen import key
@@ -122,6 +123,13 @@ def partition(closed, name, parallel_min):
                 p = plan.producer.get(x) if isinstance(x, Var) else None
                 if (p, c) in fusible:
                     groups.try_merge(p, c)
+
+    # Siblings: kernels over the same domain with no path between them share one loop.
+    roots = [ms[0] for ms in groups.members()]
+    for n, a in enumerate(roots):
+        for b in roots[n + 1:]:
+            if groups.domain(a) == groups.domain(b):
+                groups.try_merge(a, b)
 
     outvars = {v for v in plan.outvars if isinstance(v, Var)}
     steps = []
@@ -347,7 +355,12 @@ def _identifier(name):
     return text if not text[0].isdigit() else f"f_{text}"
 
 
-# --- flattening: inline nested jit calls, drop dead equations ------------------------------------
+# --- flattening: inline nested jit calls, fold constants, drop dead equations ------------------------------------
+
+def _foldable(prim, ins, outs):
+    return (prim in codegen.SCALAR_RULES and all(isinstance(x, Literal) for x in ins)
+            and len(outs) == 1 and outs[0].aval.shape == ())
+
 
 def _flatten(closed):
     jaxpr = closed.jaxpr
@@ -369,6 +382,11 @@ def _flatten(closed):
                 inline(inner.jaxpr, s, at, True)
                 for ob, iv in zip(eqn.out_binders, inner.jaxpr.outvars):
                     sub[ob] = s.get(iv, iv) if isinstance(iv, Var) else iv
+                continue
+            if _foldable(eqn.primitive, ins, eqn.out_binders):
+                # Constants only (`convert_element_type 2:i32[]`): compute it now.
+                out = eqn.primitive.impl(*[Array(x.val, x.aval.weak_type) for x in ins], **params)
+                sub[eqn.out_binders[0]] = Literal(out._value, eqn.out_binders[0].aval)
                 continue
             outs = eqn.out_binders
             if fresh:

@@ -203,17 +203,18 @@ def _cond_partial_eval(trace, tracers, branches):
     all_res = [a for avals in res_avals for a in avals]
     known_branches, unknown_branches = [], []
     for k, (known, unknown, _, n_res) in enumerate(splits):
-        before = sum(len(r) for r in res_avals[:k])
-        after = len(all_res) - before - n_res
-        known_branches.append(_pad_residuals(known, n_res, all_res[:before], all_res[len(all_res) - after:]))
-        padded = with_unused_inputs(unknown, all_res[len(all_res) - after:], n_res)
-        unknown_branches.append(with_unused_inputs(padded, all_res[:before], 0))
+        start = sum(len(r) for r in res_avals[:k])
+        others_before, others_after = all_res[:start], all_res[start + n_res:]
+        known_branches.append(_pad_residuals(known, n_res, others_before, others_after))
+        padded = with_unused_inputs(unknown, others_after, n_res)
+        unknown_branches.append(with_unused_inputs(padded, others_before, 0))
     known_ops = [t.pval.const for t in ops if t.pval.is_known]
     outs = cond_p.bind(index.pval.const, *known_ops, branches=tuple(known_branches))
     n_known = out_uk.count(False)
     known_out, res = outs[:n_known], outs[n_known:]
     out_avals = [a for a, uk in zip(branches[0].out_avals, out_uk) if uk]
-    staged = trace.stage(cond_p, [index] + [trace.pure(r) for r in res] + [t for t in ops if not t.pval.is_known],
+    unknown_ops = [t for t in ops if not t.pval.is_known]
+    staged = trace.stage(cond_p, [index] + [trace.pure(r) for r in res] + unknown_ops,
                          dict(branches=tuple(unknown_branches)), out_avals)
     staged, known_out = iter(staged), iter(known_out)
     return [next(staged) if uk else trace.pure(next(known_out)) for uk in out_uk]
