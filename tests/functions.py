@@ -69,23 +69,43 @@ def uniform(low, high, min_rank=0):
     return lambda rng: (rng.uniform(low, high, shape(rng, min_rank)),)
 
 
-def away_from_zero(rng, shp, low=0.3, high=2.0):
-    return rng.uniform(low, high, shp) * rng.choice([-1.0, 1.0], shp)
-
-
 def floats(*shapes, low=-2.0, high=2.0):
     """Float arguments of fixed shapes."""
     return lambda rng: tuple(rng.uniform(low, high, s) for s in shapes)
 
 
-def same_shape(n, gen=None):
-    """n float arguments sharing a random shape; gen(rng, shape) makes each (default U(-2, 2))."""
-    gen = gen or (lambda rng, s: rng.uniform(-2, 2, s))
-
+def same_shape(*gens):
+    """Arguments sharing one random shape; each gen(rng, shape) makes one."""
     def make(rng):
         s = shape(rng)
-        return tuple(gen(rng, s) for _ in range(n))
+        return tuple(gen(rng, s) for gen in gens)
     return make
+
+
+# Element makers for same_shape: gen(rng, shape) -> array.
+def U(low, high):
+    return lambda rng, shp: rng.uniform(low, high, shp)
+
+
+def nonzero(low=0.3, high=2.0):
+    return lambda rng, shp: rng.uniform(low, high, shp) * rng.choice([-1.0, 1.0], shp)
+
+
+def int32s(low=-50, high=50):
+    return lambda rng, shp: rng.integers(low, high, shp).astype(np.int32)
+
+
+def normal(rng, shp):
+    return rng.normal(size=shp)
+
+
+def bools(rng, shp):
+    return rng.random(shp) < 0.5
+
+
+def halves(rng, shp):
+    """Multiples of 0.5 in [-1, 1]: comparisons see ties."""
+    return rng.integers(-2, 3, shp) * 0.5
 
 
 def distinct(rng, shp):
@@ -99,14 +119,6 @@ def with_zero(rng, shp):
     x = rng.uniform(-1.5, 1.5, shp)
     x.flat[rng.integers(x.size)] = 0.0
     return x
-
-
-def ints(rng, shp, low=-50, high=50):
-    return rng.integers(low, high, shp).astype(np.int32)
-
-
-def bools(rng, shp):
-    return rng.random(shp) < 0.5
 
 
 CASES = []
@@ -129,51 +141,46 @@ for _name, _fn, _lo, _hi in [
         ('neg', lax.neg, -2, 2), ('cube', lambda x: lax.integer_pow(x, 3), -2, 2)]:
     case(_name, _fn, uniform(_lo, _hi))
 
-case('abs', lax.abs, same_shape(1, away_from_zero))
-case('integer_pow_neg', lambda x: lax.integer_pow(x, -2), same_shape(1, away_from_zero))
+case('abs', lax.abs, same_shape(nonzero()))
+case('integer_pow_neg', lambda x: lax.integer_pow(x, -2), same_shape(nonzero()))
 case('integer_pow_0', lambda x: lax.integer_pow(x, 0) * x, uniform(-2, 2))
 for _name, _fn in [('sign', lax.sign), ('floor', lax.floor), ('ceil', lax.ceil),
                    ('round', lax.round), ('round_even', lambda x: lax.round(x, 1)),
                    ('stop_gradient', lax.stop_gradient), ('is_finite', lax.is_finite)]:
     case(_name, _fn, uniform(-3, 3), differentiable=False)
-case('not_int', lax.bitwise_not, lambda rng: (ints(rng, shape(rng)),), differentiable=False)
-case('not_bool', lax.bitwise_not, lambda rng: (bools(rng, shape(rng)),), differentiable=False)
+case('not_int', lax.bitwise_not, same_shape(int32s()), differentiable=False)
+case('not_bool', lax.bitwise_not, same_shape(bools), differentiable=False)
 
 # --- elementwise binary ---------------------------------------------------------------------------
 
-case('add', lax.add, same_shape(2))
-case('sub', lax.sub, same_shape(2))
-case('mul', lax.mul, same_shape(2))
-case('div', lax.div, lambda rng: (lambda s: (rng.uniform(-2, 2, s), away_from_zero(rng, s)))(shape(rng)))
-case('rem', lax.rem, lambda rng: (lambda s: (rng.uniform(-3, 3, s), away_from_zero(rng, s, 0.7, 2)))(shape(rng)))
-case('pow', lax.pow, lambda rng: (lambda s: (rng.uniform(0.3, 3, s), rng.uniform(-2, 2, s)))(shape(rng)))
+case('add', lax.add, same_shape(normal, normal))
+case('sub', lax.sub, same_shape(normal, normal))
+case('mul', lax.mul, same_shape(normal, normal))
+case('div', lax.div, same_shape(U(-2, 2), nonzero()))
+case('rem', lax.rem, same_shape(U(-3, 3), nonzero(0.7, 2.0)))
+case('pow', lax.pow, same_shape(U(0.3, 3), U(-2, 2)))
 case('max', lax.max, lambda rng: tuple(distinct(rng, (2,) + shape(rng))))
 case('min', lax.min, lambda rng: tuple(distinct(rng, (2,) + shape(rng))))
-case('atan2', lax.atan2, same_shape(2, away_from_zero))
-case('fma', lax.fma, same_shape(3))
-case('nextafter', lax.nextafter, same_shape(2), differentiable=False)
-for _name, _fn in [('eq', lax.eq), ('ne', lax.ne), ('lt', lax.lt), ('le', lax.le), ('gt', lax.gt), ('ge', lax.ge)]:
-    case(_name, _fn, lambda rng: (lambda s: (rng.integers(-2, 3, s) * 0.5, rng.integers(-2, 3, s) * 0.5))(shape(rng)),
-         differentiable=False)
+case('atan2', lax.atan2, same_shape(nonzero(), nonzero()))
+case('fma', lax.fma, same_shape(normal, normal, normal))
+case('nextafter', lax.nextafter, same_shape(normal, normal), differentiable=False)
+for _name in ['eq', 'ne', 'lt', 'le', 'gt', 'ge']:
+    case(_name, getattr(lax, _name), same_shape(halves, halves), differentiable=False)
 for _name, _fn in [('and', lax.bitwise_and), ('or', lax.bitwise_or), ('xor', lax.bitwise_xor)]:
-    case(_name + '_int', _fn, lambda rng: (lambda s: (ints(rng, s), ints(rng, s)))(shape(rng)), differentiable=False)
-    case(_name + '_bool', _fn, lambda rng: (lambda s: (bools(rng, s), bools(rng, s)))(shape(rng)), differentiable=False)
+    case(_name + '_int', _fn, same_shape(int32s(), int32s()), differentiable=False)
+    case(_name + '_bool', _fn, same_shape(bools, bools), differentiable=False)
 for _name, _fn in [('shift_left', lax.shift_left), ('shift_right_logical', lax.shift_right_logical),
                    ('shift_right_arithmetic', lax.shift_right_arithmetic)]:
-    case(_name, _fn, lambda rng: (lambda s: (ints(rng, s, -1000, 1000), ints(rng, s, 0, 34)))(shape(rng)),
-         differentiable=False)
+    case(_name, _fn, same_shape(int32s(-1000, 1000), int32s(0, 34)), differentiable=False)
 
-case('select_n_bool', lax.select_n, lambda rng: (lambda s: (bools(rng, s), rng.normal(size=s), rng.normal(size=s)))(shape(rng)))
-case('select_n_int', lax.select_n,
-     lambda rng: (lambda s: (ints(rng, s, 0, 3), rng.normal(size=s), rng.normal(size=s), rng.normal(size=s)))(shape(rng)))
-case('select_n_scalar_pred', lambda p, x, y: lax.select_n(p, x, y),
-     lambda rng: (lambda s: (np.bool_(rng.random() < 0.5), rng.normal(size=s), rng.normal(size=s)))(shape(rng)))
+case('select_n_bool', lax.select_n, same_shape(bools, normal, normal))
+case('select_n_int', lax.select_n, same_shape(int32s(0, 3), normal, normal, normal))
+case('select_n_scalar_pred', lax.select_n, same_shape(lambda rng, s: bools(rng, ()), normal, normal))
 
 # --- dtypes ------------------------------------------------------------------------------------
 
 case('convert_weak', lambda x: lax.convert_element_type(x, x.dtype, weak_type=True), uniform(-2, 2))
-case('convert_from_int', lambda i, x: lax.convert_element_type(i, x.dtype) * x,
-     lambda rng: (lambda s: (ints(rng, s), rng.normal(size=s)))(shape(rng)))
+case('convert_from_int', lambda i, x: lax.convert_element_type(i, x.dtype) * x, same_shape(int32s(), normal))
 case('convert_to_int', lambda x: lax.convert_element_type(x, np.int32), uniform(-5, 5), differentiable=False)
 case('bitcast_convert_type', lambda x: lax.bitcast_convert_type(x, np.dtype(f'int{x.dtype.itemsize * 8}')),
      uniform(-2, 2), differentiable=False)
@@ -197,8 +204,10 @@ case('reduce_prod', lambda x: lax.reduce_prod(x, (1,)), floats((3, 4), low=-1.5,
 case('reduce_prod_with_zero', lambda x: lax.reduce_prod(x, (0, 1)), lambda rng: (with_zero(rng, (3, 2)),))
 case('reduce_max', lambda x: lax.reduce_max(x, (1,)), lambda rng: (distinct(rng, (3, 5)),))
 case('reduce_min', lambda x: lax.reduce_min(x, (0, 1)), lambda rng: (distinct(rng, (3, 5)),))
-case('reduce_and', lambda x: lax.reduce_and(x, (0,)), lambda rng: (bools(rng, (4, 3)),), differentiable=False)
-case('reduce_or', lambda x: lax.reduce_or(x, (1,)), lambda rng: (bools(rng, (4, 3)),), differentiable=False)
+case('reduce_and', lambda x: lax.reduce_and(x, (0,)), lambda rng: (bools(rng, (4, 3)),),
+     differentiable=False)
+case('reduce_or', lambda x: lax.reduce_or(x, (1,)), lambda rng: (bools(rng, (4, 3)),),
+     differentiable=False)
 case('argmax', lambda x: lax.argmax(x, 1), lambda rng: (distinct(rng, (3, 5)),), differentiable=False)
 case('argmin', lambda x: lax.argmin(x, 0), lambda rng: (distinct(rng, (3, 5)),), differentiable=False)
 case('cumsum', lambda x: lax.cumsum(x, 1), floats((3, 4)))
@@ -242,15 +251,22 @@ case('gather', lambda x, idx: lax.gather(x, idx, (0,)),
 case('gather_2d', lambda x, idx: lax.gather(x, idx, (0, 2)),
      lambda rng: (rng.normal(size=(4, 2, 3)), rng.integers(0, 3, (5, 2)).astype(np.int32)))
 case('scatter_add', lambda x, idx, u: lax.scatter_add(x, idx, u, (0,)),
-     lambda rng: (rng.normal(size=(4, 3)), _indices(rng, 4, 5, out_of_bounds=True), rng.normal(size=(5, 3))))
+     lambda rng: (normal(rng, (4, 3)), _indices(rng, 4, 5, out_of_bounds=True), normal(rng, (5, 3))))
 case('scatter', lambda x, idx, u: lax.scatter(x, idx, u, (0,)),
-     lambda rng: (rng.normal(size=(5, 3)), _indices(rng, 5, 3, unique=True, out_of_bounds=True), rng.normal(size=(3, 3))))
+     lambda rng: (normal(rng, (5, 3)), _indices(rng, 5, 3, unique=True, out_of_bounds=True),
+                  normal(rng, (3, 3))))
 case('scatter_mul', lambda x, idx, u: lax.scatter_mul(x, idx, u, (1,)),
      lambda rng: (rng.normal(size=(2, 5)), _indices(rng, 5, 3, unique=True), rng.normal(size=(3, 2))))
-case('scatter_max', lambda x, idx, u: lax.scatter_max(x, idx, u, (0,)),
-     lambda rng: (lambda v: (v[:4].reshape(4, 1), _indices(rng, 4, 6), v[4:].reshape(6, 1)))(distinct(rng, (10,))))
-case('scatter_min', lambda x, idx, u: lax.scatter_min(x, idx, u, (0,)),
-     lambda rng: (lambda v: (v[:4].reshape(4, 1), _indices(rng, 4, 6), v[4:].reshape(6, 1)))(distinct(rng, (10,))))
+
+
+def _no_ties_scatter(rng):
+    """Operand and updates without ties (repeated indices are fine)."""
+    v = distinct(rng, (10,))
+    return v[:4].reshape(4, 1), _indices(rng, 4, 6), v[4:].reshape(6, 1)
+
+
+case('scatter_max', lambda x, idx, u: lax.scatter_max(x, idx, u, (0,)), _no_ties_scatter)
+case('scatter_min', lambda x, idx, u: lax.scatter_min(x, idx, u, (0,)), _no_ties_scatter)
 case('sort', lambda x: lax.sort(x, dimension=0), lambda rng: (distinct(rng, shape(rng, 1)),))
 case('sort_last_axis', lambda x: lax.sort(x), lambda rng: (distinct(rng, (3, 4)),))
 case('sort_with_values', lambda k, v: lax.sort((k, v), dimension=1, num_keys=1),
@@ -263,7 +279,7 @@ case('softmax_cross_entropy',
      lambda rng: (rng.normal(size=(3, 5)), np.eye(5)[rng.integers(0, 5, 3)]))
 case('mlp', lambda w1, b1, w2, x: jnp.tanh(jnp.tanh(x @ w1 + b1) @ w2).sum(),
      floats((3, 4), (4,), (4, 2), (5, 3)))
-case('where_relu', lambda x: jnp.where(x > 0, x, 0.1 * x), same_shape(1, away_from_zero))
+case('where_relu', lambda x: jnp.where(x > 0, x, 0.1 * x), same_shape(nonzero()))
 case('logsumexp', lambda x: jnp.log(jnp.sum(jnp.exp(x - jnp.max(x, -1, keepdims=True)), -1))
      + jnp.max(x, -1), lambda rng: (distinct(rng, shape(rng, 1)),))
 case('indexing', lambda x: x[1:, ::2].sum() + x[jnp.array([0, 2])].prod(), floats((4, 5)))

@@ -123,6 +123,13 @@ def test_weak_types_follow_the_input():
     assert repr(tt.grad(lambda x: jnp.sum(x * jnp.ones(3)))(1.0)) == 'Array(3., dtype=float32, weak_type=True)'
 
 
+def test_constant_and_identity_functions():
+    assert repr(tt.grad(lambda x: 3.0)(1.0)) == 'Array(0., dtype=float32, weak_type=True)'
+    assert repr(tt.grad(lambda x: x)(1.0)) == 'Array(1., dtype=float32, weak_type=True)'
+    out, t = tt.jvp(lambda x: (x, 3.0), (1.0,), (1.0,))
+    assert isinstance(out[1], tt.Array) and float(t[0]) == 1.0 and float(t[1]) == 0.0
+
+
 def test_allow_int_gives_float0_gradients():
     gx, gn = tt.grad(lambda x, n: x * n, argnums=(0, 1), allow_int=True)(2.0, 3)
     assert float(gx) == 3.0 and gn.dtype == dtypes.float0 and gn.shape == ()

@@ -14,7 +14,7 @@ from functions import CASES, CASE_IDS, seeds
 
 
 @pytest.mark.parametrize('case', CASES, ids=CASE_IDS)
-@settings(max_examples=4, deadline=None)
+@settings(max_examples=2, deadline=None)
 @given(seed=seeds)
 def test_jit_matches_eager(case, seed):
     args = [jnp.asarray(a) for a in case.make_args(np.random.default_rng(seed))]
@@ -304,3 +304,13 @@ def test_cache_is_shared_by_jit_objects_of_one_function():
     assert len(calls) == 1
     jax.jit(f, static_argnums=0)(2)   # other static options: a cache of their own
     assert len(calls) == 2
+
+
+def test_debug_log_new_structure(capsys, monkeypatch):
+    monkeypatch.setattr(importlib.import_module('tinygrad_tracer.config'), 'DEBUG', 1)
+    jf = jax.jit(lambda x: x)
+    jf(1.0)
+    jf({'a': 1.0})
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "[tinygrad_tracer] jit(<lambda>): retracing: new argument structure "
+        "PyTreeDef(({'a': *},)) (was PyTreeDef((*,)))")

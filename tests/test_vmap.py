@@ -44,7 +44,7 @@ def _check_close(got, want):
 
 
 @pytest.mark.parametrize('case', CASES, ids=CASE_IDS)
-@settings(max_examples=5, deadline=None)
+@settings(max_examples=4, deadline=None)
 @given(seed=seeds, data=st.data())
 def test_vmap_matches_loop(case, seed, data):
     examples = _examples(case, seed)

@@ -84,16 +84,19 @@ def _cast_like(ct, aval):
 
 def linearize(fun, *primals):
     """`(fun(*primals), f_jvp)` where `f_jvp(*tangents)` is the JVP at `primals`,
-    evaluated from a recorded linear jaxpr (the primal work is done once).
+    evaluated from a recorded linear jaxpr, `f_jvp.jaxpr` (the primal work is done once).
 
         >>> y, f_jvp = linearize(jnp.sin, 0.0)
         >>> f_jvp(2.0)
         Array(2., dtype=float32, weak_type=True)
+        >>> f_jvp.jaxpr
+        { lambda ; a:f32[]. let b:f32[] = mul a 1.0:f32[] in (b,) }
     """
     primals_flat, in_tree = tree_util.tree_flatten(primals)
     primals_flat = [as_array(p) for p in primals_flat]
     flat_fun, out_tree = tree_util.flatten_fun(fun, in_tree)
     outs, linear = linearize_flat(flat_fun, primals_flat)
+    outs = [as_array(o) for o in outs]
     in_avals = [get_aval(p) for p in primals_flat]
 
     def f_jvp(*tangents):
@@ -107,6 +110,7 @@ def linearize(fun, *primals):
         return tree_util.tree_unflatten(out_tree(), [
             next(t_outs) if _is_float(o) else _zero_cotangent(get_aval(o)) for o in outs])
 
+    f_jvp.jaxpr = linear   # the recorded linear map, to print or draw
     return tree_util.tree_unflatten(out_tree(), outs), f_jvp
 
 
@@ -127,6 +131,7 @@ def _vjp(fun, primals, has_aux, who):
     primals_flat = [as_array(p) for p in primals_flat]
     flat_fun, info = flatten_fun_aux(fun, in_tree, has_aux, who)
     outs, linear = linearize_flat(flat_fun, primals_flat, lambda: info().n_out)
+    outs = [as_array(o) for o in outs]
     info = info()
     out_tree, outs, aux = info.out_tree, outs[:info.n_out], outs[info.n_out:]
     in_avals = [get_aval(p) for p in primals_flat]

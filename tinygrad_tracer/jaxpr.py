@@ -329,8 +329,9 @@ def check_jaxpr(jaxpr):
 
 # --- printing --------------------------------------------------------------------------
 # JAX lays jaxprs out with a Wadler-style pretty printer: a document is text,
-# breaks and groups; a group goes on one line when its contents fit in the 80
-# columns left, otherwise each of its own breaks starts a new, indented line.
+# breaks and groups; a group goes on one line when its contents (and the text
+# right after it) fit in the 80 columns left, otherwise each of its own breaks
+# starts a new, indented line.
 # We build the same documents as JAX, so the text is character for character
 # what `jax.make_jaxpr` prints.
 

@@ -309,8 +309,9 @@ class JitFunction:
         # explain against the most recent signature with the same structure, if any
         old = next((k for k in reversed(list(self._cache)) if k[0] == in_tree), None)
         if old is None:
-            return (f"retracing: new argument structure {in_tree!r} (cached: "
-                    f"{', '.join(repr(k[0]) for k in self._cache)})")
+            args_tree = lambda t: t.children()[0]   # (args, kwargs) -> args
+            return (f"retracing: new argument structure {args_tree(in_tree)!r} (was "
+                    f"{args_tree(list(self._cache)[-1][0])!r})")
         if old[2] != static:
             diffs = [f"{self._arg_name(w) if isinstance(w, int) else w}={v!r} (was "
                      f"{dict(old[2]).get(w, '<not given>')!r})"

@@ -146,6 +146,7 @@ def jvp(fun, primals, tangents, has_aux=False):
     primals_flat, tangents_flat, in_tree = _check_jvp_args(primals, tangents)
     flat_fun, info = flatten_fun_aux(fun, in_tree, has_aux, 'jvp')
     outs, t_outs = jvp_flat(flat_fun, primals_flat, tangents_flat)
+    outs = [as_array(o) for o in outs]
     info = info()
     out = tree_util.tree_unflatten(info.out_tree, outs[:info.n_out])
     t_out = tree_util.tree_unflatten(info.out_tree, [instantiate_zeros(t) for t in t_outs[:info.n_out]])

@@ -280,7 +280,9 @@ class _Drawer:
         style = KINDS['sub-jaxpr']
         self.kinds.add('sub-jaxpr')
         part = self.partition.get(jx.pp_jaxpr(_open(subs[0][1])[0])) if self.partition else None
-        title = ' '.join([head_text, *lines] + ([f"· {part.note}"] if part else []))
+        if part:   # the note names the backend that compiled it
+            lines = [t for t in lines if not t.startswith('backend=')] + [f"· {part.note}"]
+        title = ' '.join([head_text, *lines])
         with g.subgraph(name=self.new_id('cluster_')) as c:
             c.attr(label=title, style='dashed,rounded', color=style.border, fontcolor='#374151')
             if _is_call(eqn, subs):

@@ -352,7 +352,7 @@ def _first_eqn(plan, step):
 
 def _identifier(name):
     text = ''.join(c if c.isalnum() or c == '_' else '_' for c in name).strip('_') or 'f'
-    return text if not text[0].isdigit() else f"f_{text}"
+    return codegen.py_name(text if not text[0].isdigit() else f"f_{text}")
 
 
 # --- flattening: inline nested jit calls, fold constants, drop dead equations ------------------------------------

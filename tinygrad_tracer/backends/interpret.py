@@ -6,7 +6,7 @@ tested against (and the default until a compiled backend is chosen).
 
     >>> exe = compile(make_jaxpr(lambda x: jnp.sin(x) * 2.0)(1.0), 'f')
     >>> exe(Array(np.float32(1.0)))
-    [Array(1.682942, dtype=float32)]
+    [Array(1.6829419, dtype=float32)]
 """
 from ..array import Array
 from ..jaxpr import Literal

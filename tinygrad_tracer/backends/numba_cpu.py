@@ -137,7 +137,7 @@ def _array_type(aval, readonly):
 def _build_kernel(k, plan, fn_name):
     """Write, import and compile kernel `k`; returns its Numba dispatcher."""
     k.source = _kernel_source(k, plan)
-    text = _MODULE_HEADER.format(name=k.name, fn=fn_name, eqns=k.eqn_indices,
+    text = _MODULE_HEADER.format(name=k.name, fn=fn_name, eqns=_ranges(k.eqn_indices),
                                  version=LIBRARY_VERSION,
                                  helpers=',\n    '.join(codegen.HELPERS)) + k.source
     module = _load_module(text)
@@ -361,9 +361,7 @@ class Executable:
             for v in step.outputs:
                 g.setdefault(f"_{v.aval.dtype.name}", v.aval.dtype)
             args = [str(n) for n in step.domain] + [py[v] for v in step.inputs + step.outputs]
-            where = f"eqns {step.eqn_indices}" if len(step.eqn_indices) < 12 else \
-                f"{len(step.eqn_indices)} eqns"
-            return lines + [f"{step.name}({', '.join(args)})   # {where}"]
+            return lines + [f"{step.name}({', '.join(args)})   # eqns {_ranges(step.eqn_indices)}"]
         if step.kind == 'view':
             chain, var = [], step.var
             while var in plan.access:
@@ -391,9 +389,9 @@ class Executable:
                 f"{sum(s.kind == 'dot' for s in plan.steps)} BLAS call(s)"
                 + (f", fallbacks: {', '.join(self.fallbacks)}" if self.fallbacks else "")]
         for k in self.kernels:
-            prims = ' '.join(plan.eqns[m].primitive.name for m in k.members)
+            prims = list(dict.fromkeys(plan.eqns[m].primitive.name for m in k.members))
             loop = f"loop over {k.domain}" + (f" reducing positions {k.reduced}" if k.reduced else "")
-            head.append(f"  {k.name}: eqns {k.eqn_indices} ({prims}); {loop}"
+            head.append(f"  {k.name}: eqns {_ranges(k.eqn_indices)} ({', '.join(prims)}); {loop}"
                         + ("; parallel" if k.parallel else ""))
         parts = ['\n'.join(head), f"# driver\n{self.driver_source}"]
         parts += [f"# kernel {k.name}, cached in {k.path}\n{k.source}" for k in self.kernels]
@@ -403,6 +401,17 @@ class Executable:
 
     def __repr__(self):
         return f"<numba Executable jit({self.name}): {len(self.kernels)} kernel(s)>"
+
+
+def _ranges(indices):
+    """[0, 1, 2, 5] -> '0-2, 5'."""
+    runs = []
+    for i in indices:
+        if runs and runs[-1][1] == i - 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    return ', '.join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
 
 
 def compile(closed_jaxpr, name):
