@@ -133,6 +133,8 @@ def dtype_of(x):
     aval = getattr(x, 'aval', None)
     if aval is not None:
         return aval.dtype, aval.weak_type
+    if isinstance(x, (list, tuple)):   # np.result_type would read a list as a dtype spec
+        x = np.asarray(x)
     return canonicalize_dtype(np.result_type(x)), False
 
 

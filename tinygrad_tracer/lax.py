@@ -366,8 +366,23 @@ reduce_sum_p = _reduction('reduce_sum', lambda x, axis: np.sum(x, axis=axis, dty
                           "sum over `axes`")
 reduce_prod_p = _reduction('reduce_prod', lambda x, axis: np.prod(x, axis=axis, dtype=x.dtype), NUM,
                            "product over `axes`")
-reduce_max_p = _reduction('reduce_max', np.max, ANY, "maximum over `axes`")
-reduce_min_p = _reduction('reduce_min', np.min, ANY, "minimum over `axes`")
+def _extreme(np_fn, largest):
+    # Reducing no elements gives the identity (-inf for max, as XLA), not an error.
+    def reduce(x, axis):
+        if x.size:
+            return np_fn(x, axis=axis)
+        if dtypes.is_float(x.dtype):
+            ident = -np.inf if largest else np.inf
+        elif dtypes.is_bool(x.dtype):
+            ident = not largest
+        else:
+            ident = np.iinfo(x.dtype).min if largest else np.iinfo(x.dtype).max
+        return np_fn(x, axis=axis, initial=ident)
+    return reduce
+
+
+reduce_max_p = _reduction('reduce_max', _extreme(np.max, True), ANY, "maximum over `axes`")
+reduce_min_p = _reduction('reduce_min', _extreme(np.min, False), ANY, "minimum over `axes`")
 reduce_and_p = _reduction('reduce_and', np.all, BOOL, "all over `axes`")
 reduce_or_p = _reduction('reduce_or', np.any, BOOL, "any over `axes`")
 

@@ -90,13 +90,13 @@ def _weak_scalar(x, dtype):
 
 def _promote(*args):
     """Promote arguments to one dtype with JAX's rules; Python scalars stay weak."""
+    args = [a if type(a) in _PY_SCALARS or _is_array(a) else asarray(a) for a in args]
     dt, weak = dtypes.promote([dtypes.dtype_of(a) for a in args])
     out = []
     for a in args:
         if type(a) in _PY_SCALARS:   # (np.float64 is a float subclass, but not weak)
             out.append(_weak_scalar(a, dt) if weak else asarray(a, dt))
         else:
-            a = a if _is_array(a) else asarray(a)
             out.append(lax.convert_element_type(a, dt, weak) if (a.dtype, a.weak_type) != (dt, weak) else a)
     return out
 

@@ -46,7 +46,7 @@ from .array import Array
 from .core import get_aval
 from .prng import (PRNGKey, PRNGKeyArray, KeyDType, bits, clone, fold_in, key, key_data,
                    split, threefry2x32, threefry_2x32, wrap_key_data)
-from .prng import (_UINT, _canonical_shape, _const, _random_bits, _split_in_two, _unwrap)
+from .prng import _UINT, _canonical_shape, _const, _random_bits, _split_in_two, _unwrap
 
 __all__ = ['PRNGKey', 'key', 'key_data', 'wrap_key_data', 'split', 'fold_in', 'clone',
            'bits', 'uniform', 'normal', 'truncated_normal', 'randint', 'bernoulli',

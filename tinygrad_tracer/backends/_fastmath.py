@@ -189,7 +189,7 @@ def tanh_f32(x):
     p = _TANH_POLY[0]
     for c in _TANH_POLY[1:]:
         p = fma(p, z, c)
-    small = fma(p * z, x, x)
+    small = fma(p * z, x, x) if x != ZERO else x             # keeps the sign of -0.0
     a = abs(x)
     big = ONE - TWO / (exp_f32(a + a) + ONE)
     big = big if x >= ZERO else -big

@@ -97,16 +97,16 @@ def _kernel_source(k, plan):
             + loops.kernel_function(k, plan))
 
 
-_modules = {}   # source hash -> imported kernel module
+_modules = {}   # kernel file path -> imported module
 
 
 def _load_module(text):
     """Import the kernel module with source `text`, writing its file if new."""
     digest = hashlib.sha256(text.encode()).hexdigest()[:20]
-    if digest in _modules:
-        return _modules[digest]
     folder = os.path.join(cache_dir(), 'kernels')
     path = os.path.join(folder, f"k_{digest}.py")
+    if path in _modules:
+        return _modules[path]
     if not _file_has(path, text):
         os.makedirs(folder, exist_ok=True)
         tmp = f"{path}.{os.getpid()}.tmp"
@@ -118,7 +118,7 @@ def _load_module(text):
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module   # Numba's cache finds the kernel's globals by module name
     spec.loader.exec_module(module)
-    _modules[digest] = module
+    _modules[path] = module
     return module
 
 

@@ -1,0 +1,368 @@
+"""The Numba backend (backends/numba_cpu.py): every primitive against eager, the
+kernel partition, the disk cache across processes, fallbacks, control flow and
+what `as_text()` shows.
+
+Compiling a kernel costs a few tenths of a second, so the tests keep shapes
+fixed and draw *values* (hypothesis) for kernels compiled once; kernels live
+in the disk cache (TT_CACHE_DIR), so a second run of this file loads them.
+"""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
+
+pytest.importorskip('numba')
+
+import tinygrad_tracer as jax                          # noqa: E402
+import tinygrad_tracer.numpy as jnp                    # noqa: E402
+from tinygrad_tracer import config, lax, random, tree_util   # noqa: E402
+from tinygrad_tracer.backends import numba_cpu         # noqa: E402
+from functions import CASES, CASE_IDS                  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def numba_jit(f, **kwargs):
+    return jax.jit(f, backend='numba', **kwargs)
+
+
+def compiled(f, *args):
+    return f.lower(*args).compile()
+
+
+def assert_matches(got, want, rtol=2e-6, atol=1e-6):
+    """Same structure, dtypes, shapes and weak types; floats within a few ulp, the rest exact."""
+    assert tree_util.tree_structure(got) == tree_util.tree_structure(want)
+    for g, w in zip(tree_util.tree_leaves(got), tree_util.tree_leaves(want)):
+        assert (g.dtype, g.shape, g.weak_type) == (w.dtype, w.shape, w.weak_type)
+        if np.issubdtype(w.dtype, np.floating):
+            np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=rtol, atol=atol)
+        else:
+            np.testing.assert_array_equal(np.asarray(g), np.asarray(w))
+
+
+# --- every primitive: the shared table of test functions ----------------------------------------
+
+@pytest.mark.parametrize('case', CASES, ids=CASE_IDS)
+def test_case_matches_eager(case):
+    args = [jnp.asarray(a) for a in case.make_args(np.random.default_rng(0))]
+    assert_matches(numba_jit(case.fn)(*args), case.fn(*args))
+
+
+def test_every_primitive_of_the_table_compiles_or_falls_back_by_name():
+    """Which primitives have code generation: all but the data-movement ones."""
+    fallbacks = set()
+    for case in CASES:
+        args = [jnp.asarray(a) for a in case.make_args(np.random.default_rng(0))]
+        fallbacks.update(compiled(numba_jit(case.fn), *args).fallbacks)
+    assert fallbacks == {'concatenate', 'pad', 'cumsum', 'cumprod', 'dynamic_slice',
+                         'dynamic_update_slice', 'gather', 'scatter', 'scatter-add',
+                         'scatter-mul', 'scatter-min', 'scatter-max', 'sort'}
+
+
+# --- values drawn by hypothesis, shapes fixed (each kernel compiles once) --------------------------
+
+def _float_ops(x, y):
+    return dict(exp=lax.exp(x), log=lax.log(x), log1p=lax.log1p(x), expm1=lax.expm1(x),
+                tanh=lax.tanh(x), logistic=lax.logistic(x), sqrt=lax.sqrt(x), rsqrt=lax.rsqrt(x),
+                sin=lax.sin(x), erf=lax.erf(x), abs=lax.abs(x), sign=lax.sign(x),
+                floor=lax.floor(x), round=lax.round(x), round_even=lax.round(x, 1),
+                is_finite=lax.is_finite(x), cube=lax.integer_pow(x, 3),
+                inv_square=lax.integer_pow(x, -2), max=lax.max(x, y), min=lax.min(x, y),
+                div=lax.div(x, y), rem=lax.rem(x, y), pow=lax.pow(x, y), atan2=lax.atan2(x, y),
+                lt=lax.lt(x, y), eq=lax.eq(x, y), select=lax.select(x > y, x, y),
+                to_int=lax.convert_element_type(x, np.int32),
+                to_uint8=lax.convert_element_type(x, np.uint8),
+                bits=lax.bitcast_convert_type(x, np.int32))
+
+
+_float32s = hnp.arrays(np.float32, (16,), elements=st.floats(width=32))   # inf, nan, subnormals
+
+
+@settings(max_examples=25, deadline=None)
+@given(x=_float32s, y=_float32s)
+def test_float_elementwise_special_values(x, y):
+    x, y = jnp.asarray(x), jnp.asarray(y)
+    got, want = numba_jit(_float_ops)(x, y), _float_ops(x, y)
+    for name in want:
+        g, w = np.asarray(got[name]), np.asarray(want[name])
+        assert g.dtype == w.dtype, name
+        if w.dtype.kind == 'f':   # within 4 ulp (relative), or both tiny
+            np.testing.assert_allclose(g, w, rtol=5e-7, atol=1e-37, err_msg=name)
+        else:
+            np.testing.assert_array_equal(g, w, err_msg=name)
+
+
+def _int_ops(x, y):
+    return dict(add=x + y, sub=x - y, mul=x * y, div=lax.div(x, y), rem=lax.rem(x, y),
+                neg=-x, abs=lax.abs(x), max=lax.max(x, y), min=lax.min(x, y),
+                and_=x & y, or_=x | y, xor=x ^ y, not_=~x, shl=lax.shift_left(x, y & 63),
+                shr=lax.shift_right_logical(x, y & 63), sar=lax.shift_right_arithmetic(x, y & 63),
+                ge=x >= y, to_f32=lax.convert_element_type(x, np.float32),
+                to_i8=lax.convert_element_type(x, np.int8), to_u32=lax.convert_element_type(x, np.uint32),
+                to_bool=lax.convert_element_type(x, np.bool_), sum=lax.reduce_sum(x, (0,)))
+
+
+_int32s = hnp.arrays(np.int32, (12,), elements=st.one_of(st.integers(-2 ** 31, 2 ** 31 - 1),
+                                                         st.sampled_from([0, -1, 1, -2 ** 31])))
+
+
+@settings(max_examples=25, deadline=None)
+@given(x=_int32s, y=_int32s)
+def test_int32_ops_wrap_like_xla(x, y):
+    x, y = jnp.asarray(x), jnp.asarray(y)
+    assert_matches(numba_jit(_int_ops)(x, y), _int_ops(x, y))
+
+
+def _uint32_ops(x, y):   # what threefry2x32 is made of
+    return (x + y, x * y, x ^ y, lax.shift_left(x, y % 37), lax.shift_right_logical(x, y % 37),
+            lax.shift_right_arithmetic(x, y % 37), x | (y >> 3), lax.div(x, y), lax.rem(x, y),
+            lax.convert_element_type(x, np.int32), lax.convert_element_type(x, np.float32), x > y)
+
+
+@settings(max_examples=25, deadline=None)
+@given(x=hnp.arrays(np.uint32, (12,)), y=hnp.arrays(np.uint32, (12,)))
+def test_uint32_ops(x, y):
+    x, y = jnp.asarray(x), jnp.asarray(y)
+    assert_matches(numba_jit(_uint32_ops)(x, y), _uint32_ops(x, y))
+
+
+def _reductions(x):
+    return [op(x, axes) for axes in ((0,), (1,), (0, 1))
+            for op in (lax.reduce_max, lax.reduce_min, lax.reduce_sum)] + \
+        [lax.argmax(x, 0), lax.argmax(x, 1), lax.argmin(x, 0), lax.argmin(x, 1)]
+
+
+@settings(max_examples=25, deadline=None)
+@given(x=hnp.arrays(np.float32, (3, 5), elements=st.one_of(
+    st.floats(-10, 10, width=32), st.sampled_from([np.nan, np.inf, -np.inf]))))
+def test_reductions_with_nan_and_inf(x):
+    """nan wins max/min; argmax/argmin pick the first nan, else the first extreme.
+    Axis 0 runs the column order (a row of accumulators), axis 1 the row order."""
+    x = jnp.asarray(x)
+    assert_matches(numba_jit(_reductions)(x), _reductions(x), rtol=1e-5, atol=1e-5)
+
+
+def test_prng_is_bit_identical_to_eager():
+    """threefry2x32 (uint32 adds, rotates, xors) fuses into one kernel per draw."""
+    key = random.PRNGKey(42)
+    f = lambda k: (random.normal(k, (100,)), random.uniform(k, (3, 4)), random.bits(k, (5,)))
+    got, want = numba_jit(f)(key), f(key)
+    for g, w in zip(got, want):
+        assert g.dtype == w.dtype
+        np.testing.assert_array_equal(np.asarray(g), np.asarray(w))
+
+
+@pytest.mark.parametrize('fn', [jnp.exp, jnp.log, jnp.tanh, lax.logistic, lax.erf, jnp.sin],
+                         ids=['exp', 'log', 'tanh', 'logistic', 'erf', 'sin'])
+def test_float64_uses_numpys_math(x64, fn):
+    x = jnp.asarray(np.linspace(0.1, 3.0, 7))
+    assert x.dtype == np.float64
+    assert_matches(numba_jit(fn)(x), fn(x), rtol=1e-14, atol=0)
+
+
+# --- the partition --------------------------------------------------------------------------------
+
+def selu(x, alpha=1.67, lmbda=1.05):
+    return lmbda * jnp.where(x > 0, x, alpha * jnp.exp(x) - alpha)
+
+
+def test_selu_is_one_kernel_with_every_equation():
+    x = jnp.asarray(np.linspace(-3, 3, 1 << 16, dtype=np.float32))
+    f = numba_jit(selu)
+    exe = compiled(f, x)
+    n_eqns = len(f.lower(x).jaxpr.eqns)
+    (k,) = exe.kernels
+    assert k.eqn_indices == list(range(n_eqns)) and k.name == 'selu_k0'
+    assert k.parallel and 'for i0 in prange(n0):' in k.source   # big enough for every core
+    assert '# d:f32[65536] = exp a\n' in k.source and 'd = exp_f32(a)' in k.source
+    assert_matches(f(x), selu(x))
+
+
+def test_small_kernels_stay_serial():
+    (k,) = compiled(numba_jit(selu), jnp.ones(10)).kernels
+    assert not k.parallel and 'prange(' not in k.source
+
+
+def test_softmax_partition():
+    """Max pass, exp-and-sum pass, then the normalization: each pass reads the result
+    of the one before through a broadcast, so they cannot share a loop."""
+    f = numba_jit(lambda x: jnp.exp(x - x.max(1, keepdims=True)) / jnp.exp(x - x.max(1, keepdims=True)).sum(1, keepdims=True))
+    x = jnp.asarray(np.random.default_rng(0).normal(size=(4, 6)).astype(np.float32))
+    kernels = compiled(f, x).kernels
+    assert [(k.domain, k.reduced) for k in kernels] == [((4, 6), (1,)), ((4, 6), (1,)), ((4, 6), ())]
+    np.testing.assert_allclose(np.asarray(f(x)).sum(1), np.ones(4), rtol=1e-6)
+
+
+def test_layout_ops_are_index_maps():
+    x = jnp.asarray(np.arange(20, dtype=np.float32).reshape(4, 5))
+    f = numba_jit(lambda x: x.T[1:, ::2] + 1.0)
+    (k,) = compiled(f, x).kernels
+    assert 'c = A[2 * i1, 1 + i0]' in k.source
+    assert_matches(f(x), x.T[1:, ::2] + 1.0)
+
+
+def test_column_reduction_reads_rows_in_order():
+    """Summing over axis 0 (a bias gradient) keeps a row of accumulators."""
+    x = jnp.asarray(np.random.default_rng(0).normal(size=(7, 5)).astype(np.float32))
+    f = numba_jit(lambda x: jnp.tanh(x).sum(0) * 2.0)
+    (k,) = compiled(f, x).kernels
+    assert 'acc_c = np.empty((n1, ), np.float64)' in k.source
+    assert 'for i0 in range(n0):\n        for i1 in range(n1):' in k.source
+    assert_matches(f(x), jnp.tanh(x).sum(0) * 2.0, rtol=1e-6)
+
+
+def test_nested_jit_is_inlined_and_fused():
+    inner = jax.jit(lambda x: jnp.sin(x) + 1.0)
+    f = numba_jit(lambda x: inner(x) * inner(2.0 * x))
+    x = jnp.linspace(0, 1, 5)
+    assert len(compiled(f, x).kernels) == 1
+    assert_matches(f(x), inner(x) * inner(2.0 * x))
+
+
+def _mlp_step():
+    def loss(params, x, y):
+        h = x
+        for w, b in params[:-1]:
+            h = selu(h @ w + b)
+        w, b = params[-1]
+        logits = h @ w + b
+        m = lax.stop_gradient(logits.max(1, keepdims=True))
+        logp = logits - m - jnp.log(jnp.exp(logits - m).sum(1, keepdims=True))
+        return -jnp.mean(jnp.sum(logp * y, axis=1))
+
+    def step(params, x, y):
+        grads = jax.grad(loss)(params, x, y)
+        return [(w - 0.01 * gw, b - 0.01 * gb) for (w, b), (gw, gb) in zip(params, grads)]
+    rng = np.random.default_rng(0)
+    sizes = [8, 6, 6, 3]
+    params = [(jnp.asarray(rng.normal(size=(m, n)).astype(np.float32)), jnp.zeros(n))
+              for m, n in zip(sizes[:-1], sizes[1:])]
+    x = jnp.asarray(rng.normal(size=(5, 8)).astype(np.float32))
+    y = jnp.asarray(np.eye(3, dtype=np.float32)[rng.integers(0, 3, 5)])
+    return step, (params, x, y)
+
+
+def test_mlp_sgd_step_partition():
+    """Forward: a kernel per layer's bias + selu, two for the log-softmax; backward: a
+    kernel per layer fusing the selu derivative with its bias gradient (a column sum)
+    and that bias's SGD update; one SGD update per weight. Matmuls go to BLAS."""
+    step, args = _mlp_step()
+    f = numba_jit(step)
+    exe = compiled(f, *args)
+    assert len(exe.kernels) == 10
+    assert sum(s.kind == 'dot' for s in exe.plan.steps) == 8 and not exe.fallbacks
+    assert_matches(f(*args), step(*args), rtol=1e-5, atol=1e-6)
+
+
+# --- fallbacks -------------------------------------------------------------------------------------
+
+def test_fallback_runs_the_numpy_impl_and_is_logged(monkeypatch, capsys):
+    monkeypatch.setattr(config_module(), 'DEBUG', 1)
+    f = numba_jit(lambda x: jnp.sort(x * 2.0) + 1.0)
+    x = jnp.asarray(np.array([3.0, -1.0, 2.0], np.float32))
+    exe = compiled(f, x)
+    assert exe.fallbacks == ['sort'] and len(exe.kernels) == 2
+    assert "numba: no code generation for sort; it runs through its NumPy impl" in capsys.readouterr().err
+    assert_matches(f(x), jnp.sort(x * 2.0) + 1.0)
+
+
+def test_unsupported_dtype_falls_back(x64):
+    x = jnp.asarray(np.array([0.1, -0.5, 0.9]))   # float64: no polynomial erf_inv
+    f = numba_jit(lax.erf_inv)
+    assert compiled(f, x).fallbacks == ['erf_inv']
+    assert_matches(f(x), lax.erf_inv(x), rtol=1e-15)
+
+
+def config_module():
+    import importlib
+    return importlib.import_module('tinygrad_tracer.config')
+
+
+# --- control flow --------------------------------------------------------------------------------
+
+def _control(x, n):
+    y = lax.fori_loop(0, n, lambda i, c: c * 0.5 + jnp.sin(c) + i, x)
+    z = lax.cond(y.sum() > 0, lambda a: a * 2.0, lambda a: -a, y)
+    w = lax.while_loop(lambda c: c[0] < 100.0, lambda c: c * 3.0, x[:1] + 1.0)
+    c, ys = lax.scan(lambda c, xi: (c + xi, c * xi), jnp.zeros(x.shape[1:]), x)
+    return z, w, c, ys
+
+
+def test_control_flow_bodies_are_compiled():
+    x = jnp.asarray(np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32))
+    f = numba_jit(_control, static_argnums=1)
+    exe = compiled(f, x, 5)
+    assert len(exe.subexecutables) == 5   # fori body, 2 branches, while cond + body, scan body...
+    assert all(sub.kernels for sub in exe.subexecutables)
+    assert_matches(f(x, 5), _control(x, 5), rtol=1e-5)
+    assert '# --- cond_branch ---' in exe.as_text()
+
+
+# --- the executable --------------------------------------------------------------------------------
+
+def test_outputs_inputs_literals_and_constants():
+    const = np.arange(3, dtype=np.float32)
+    f = numba_jit(lambda x, i: (x, 2.0, jnp.asarray(const), x * 2, x * 2, i))
+    x, i = jnp.ones(3), jnp.asarray(np.int32(7))
+    assert_matches(f(x, i), (x, jnp.asarray(2.0), jnp.asarray(const), x * 2, x * 2, i))
+    assert f(1.5, 3)[0].weak_type
+
+
+def test_non_contiguous_inputs():
+    x = jnp.asarray(np.arange(12, dtype=np.float32).reshape(3, 4)).T   # an eager transpose
+    f = numba_jit(lambda x: jnp.exp(x) * 2.0)
+    assert_matches(f(x), jnp.exp(x) * 2.0)
+
+
+def test_results_are_immutable():
+    out = numba_jit(lambda x: x + 1.0)(jnp.ones(3))
+    with pytest.raises(ValueError):
+        np.asarray(out)[0] = 5.0
+
+
+def test_as_text_shows_partition_driver_and_kernels():
+    text = numba_jit(selu).lower(jnp.ones(8)).as_text()
+    assert "jit(selu) on the Numba backend: 1 kernel(s), 0 BLAS call(s)" in text
+    assert "  selu_k0: eqns 0-9 (gt, exp, mul, sub, select_n); loop over (8,)" in text
+    assert "def selu(x0):" in text and "    selu_k0(8, a, k)   # eqns 0-9" in text
+    assert "@njit(cache=True, parallel=False, error_model='numpy')\ndef selu_k0(n0, A, K):" in text
+
+
+def test_debug_2_prints_each_kernel_with_its_compile_time(monkeypatch, capsys):
+    monkeypatch.setattr(config_module(), 'DEBUG', 2)
+    numba_jit(lambda x: x * 3.0 - 1.0)(jnp.ones(4))
+    err = capsys.readouterr().err
+    assert "numba: kernel lambda__k0 " in err and " s (" in err and "def lambda__k0(n0, A, D):" in err
+
+
+# --- the disk cache ---------------------------------------------------------------------------------
+
+_CHILD = """
+import json
+import tinygrad_tracer as jax, tinygrad_tracer.numpy as jnp
+from tinygrad_tracer.backends import numba_cpu
+f = jax.jit(lambda x: jnp.tanh(x) * 41.0 + 1.0, backend='numba')
+out = f(jnp.arange(3.0))
+print(json.dumps(dict(stats=numba_cpu.stats, out=[float(v) for v in out])))
+"""
+
+
+def test_a_second_process_loads_kernels_from_the_disk_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv('TT_CACHE_DIR', str(tmp_path))
+    f = numba_jit(lambda x: jnp.tanh(x) * 41.0 + 1.0)
+    before = dict(numba_cpu.stats)
+    want = f(jnp.arange(3.0))
+    assert numba_cpu.stats['compiled'] == before['compiled'] + 1
+    (path,) = (tmp_path / 'kernels').glob('k_*.py')
+    assert 'exp_f32' not in path.read_text() and 'tanh_f32(a)' in path.read_text()
+    env = dict(os.environ, TT_CACHE_DIR=str(tmp_path), PYTHONPATH=ROOT)
+    result = json.loads(subprocess.run([sys.executable, '-c', _CHILD], env=env, check=True,
+                                       capture_output=True, text=True).stdout)
+    assert result['stats'] == {'compiled': 0, 'loaded': 1, 'reused': 0}
+    assert result['out'] == [float(v) for v in want]
