@@ -96,9 +96,14 @@ def backward_pass(jaxpr, consts, args, cts):
             rule = transpose_rules.get(eqn.primitive)
             if rule is None:
                 raise MissingRuleError('transpose', eqn.primitive)
-            cts_in = rule([instantiate_zeros(ct) for ct in cts_out],
-                          *map(read_primal, eqn.inputs), **eqn.params)
-            for x, ct in zip(eqn.inputs, cts_in):
+            args_in = list(map(read_primal, eqn.inputs))
+            cts_in = rule([instantiate_zeros(ct) for ct in cts_out], *args_in, **eqn.params)
+            for i, (x, a, ct) in enumerate(zip(eqn.inputs, args_in, cts_in)):
+                if ct is None and is_undefined(a):   # None would silently mean "zero"
+                    raise TypeError(
+                        f"The transpose rule of {eqn.primitive.name} returned None for its linear "
+                        f"operand {i} ({a.aval.str_short()}). A rule must return a cotangent for "
+                        "every UndefPrimal operand (a Zero(aval) if it really is zero).")
                 write_ct(x, ct)
     return [ct_env.get(v, Zero(v.aval)) if is_undefined(a) else None
             for v, a in zip(jaxpr.invars, args)]
