@@ -16,6 +16,5 @@ from .jaxpr import make_jaxpr, ShapeDtypeStruct
 from .api import grad, value_and_grad, jvp, vjp, linearize, jacfwd, jacrev, hessian
 from .custom_derivatives import custom_jvp, custom_vjp
 from . import errors, random
-from .tree_util import tree_map, tree_flatten, tree_unflatten, tree_leaves, tree_structure  # JAX's old aliases
 
 __version__ = '0.1.0'
