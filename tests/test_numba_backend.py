@@ -8,6 +8,7 @@ in the disk cache (TT_CACHE_DIR), so a second run of this file loads them.
 """
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -38,12 +39,13 @@ def compiled(f, *args):
 def assert_matches(got, want, rtol=2e-6, atol=1e-6):
     """Same structure, dtypes, shapes and weak types; floats within a few ulp, the rest exact."""
     assert tree_util.tree_structure(got) == tree_util.tree_structure(want)
-    for g, w in zip(tree_util.tree_leaves(got), tree_util.tree_leaves(want)):
-        assert (g.dtype, g.shape, g.weak_type) == (w.dtype, w.shape, w.weak_type)
+    for n, (g, w) in enumerate(zip(tree_util.tree_leaves(got), tree_util.tree_leaves(want))):
+        path = f"leaf {n}" + (f" ({sorted(want)[n]})" if isinstance(want, dict) else "")
+        assert (g.dtype, g.shape, g.weak_type) == (w.dtype, w.shape, w.weak_type), path
         if np.issubdtype(w.dtype, np.floating):
-            np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=rtol, atol=atol)
+            np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=rtol, atol=atol, err_msg=path)
         else:
-            np.testing.assert_array_equal(np.asarray(g), np.asarray(w))
+            np.testing.assert_array_equal(np.asarray(g), np.asarray(w), err_msg=path)
 
 
 # --- every primitive: the shared table of test functions ----------------------------------------
@@ -173,14 +175,14 @@ def selu(x, alpha=1.67, lmbda=1.05):
 
 
 def test_selu_is_one_kernel_with_every_equation():
-    x = jnp.asarray(np.linspace(-3, 3, 1 << 16, dtype=np.float32))
+    x = jnp.asarray(np.linspace(-3, 3, numba_cpu.PARALLEL_MIN, dtype=np.float32))
     f = numba_jit(selu)
     exe = compiled(f, x)
     n_eqns = len(f.lower(x).jaxpr.eqns)
     (k,) = exe.kernels
     assert k.eqn_indices == list(range(n_eqns)) and k.name == 'selu_k0'
     assert k.parallel and 'for i0 in prange(n0):' in k.source   # big enough for every core
-    assert '# d:f32[65536] = exp a\n' in k.source and 'd = exp_f32(a)' in k.source
+    assert f'# d:f32[{x.size}] = exp a\n' in k.source and 'd = exp_f32(a)' in k.source
     assert_matches(f(x), selu(x))
 
 
@@ -289,7 +291,7 @@ def config_module():
 def _control(x, n):
     y = lax.fori_loop(0, n, lambda i, c: c * 0.5 + jnp.sin(c) + i, x)
     z = lax.cond(y.sum() > 0, lambda a: a * 2.0, lambda a: -a, y)
-    w = lax.while_loop(lambda c: c[0] < 100.0, lambda c: c * 3.0, x[:1] + 1.0)
+    w = lax.while_loop(lambda c: c < 100.0, lambda c: c * 3.0, jnp.abs(x[0, 0]) + 1.0)
     c, ys = lax.scan(lambda c, xi: (c + xi, c * xi), jnp.zeros(x.shape[1:]), x)
     return z, w, c, ys
 
@@ -298,7 +300,9 @@ def test_control_flow_bodies_are_compiled():
     x = jnp.asarray(np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32))
     f = numba_jit(_control, static_argnums=1)
     exe = compiled(f, x, 5)
-    assert len(exe.subexecutables) == 5   # fori body, 2 branches, while cond + body, scan body...
+    # fori_loop (a scan), the two branches, the while loop's cond and body, the scan
+    assert [s.name for s in exe.subexecutables] == ['scan_body', 'cond_branch', 'cond_branch',
+                                                   'while_cond', 'while_body', 'scan_body']
     assert all(sub.kernels for sub in exe.subexecutables)
     assert_matches(f(x, 5), _control(x, 5), rtol=1e-5)
     assert '# --- cond_branch ---' in exe.as_text()
@@ -338,7 +342,8 @@ def test_debug_2_prints_each_kernel_with_its_compile_time(monkeypatch, capsys):
     monkeypatch.setattr(config_module(), 'DEBUG', 2)
     numba_jit(lambda x: x * 3.0 - 1.0)(jnp.ones(4))
     err = capsys.readouterr().err
-    assert "numba: kernel lambda__k0 " in err and " s (" in err and "def lambda__k0(n0, A, D):" in err
+    assert re.search(r"numba: kernel lambda__k0 (compiled|loaded from the disk cache) in \d+\.\d{3} s", err)
+    assert "def lambda__k0(n0, A, E):" in err
 
 
 # --- the disk cache ---------------------------------------------------------------------------------
@@ -360,7 +365,7 @@ def test_a_second_process_loads_kernels_from_the_disk_cache(tmp_path, monkeypatc
     want = f(jnp.arange(3.0))
     assert numba_cpu.stats['compiled'] == before['compiled'] + 1
     (path,) = (tmp_path / 'kernels').glob('k_*.py')
-    assert 'exp_f32' not in path.read_text() and 'tanh_f32(a)' in path.read_text()
+    assert 'b = tanh_f32(a)' in path.read_text()
     env = dict(os.environ, TT_CACHE_DIR=str(tmp_path), PYTHONPATH=ROOT)
     result = json.loads(subprocess.run([sys.executable, '-c', _CHILD], env=env, check=True,
                                        capture_output=True, text=True).stdout)

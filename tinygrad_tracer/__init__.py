@@ -16,5 +16,6 @@ from .jaxpr import make_jaxpr, ShapeDtypeStruct
 from .api import grad, value_and_grad, jvp, vjp, linearize, jacfwd, jacrev, hessian
 from .custom_derivatives import custom_jvp, custom_vjp
 from . import errors, random
+from . import nn, optim
 
 __version__ = '0.1.0'

@@ -256,9 +256,13 @@ def log10(x, /):
 def logaddexp(x1, x2, /):
     """log(exp(x1) + exp(x2)) without overflow."""
     x1, x2 = _elementwise(lambda a, b: (a, b), x1, x2, kind='float')
-    amax = maximum(x1, x2)
-    delta = x1 - x2
-    return where(isnan(delta), x1 + x2, amax + log1p(exp(-absolute(delta))))
+    # The larger argument plus log1p(exp(smaller - larger)). Each branch is exact
+    # where it is used, so its derivative is right too (1/2 each at a tie), and the
+    # inner `where`s keep the unused branch from overflowing.
+    t = x2 - x1
+    first_larger = x1 + log1p(exp(where(t <= 0, t, 0)))
+    second_larger = x2 + log1p(exp(where(t > 0, -t, 0)))
+    return where(x1 >= x2, first_larger, second_larger)
 
 
 def hypot(x1, x2, /):
@@ -427,7 +431,9 @@ def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
         return jnp.nonzero(condition, size=size, fill_value=fill_value)
     if x is None or y is None:
         raise ValueError("Either both or neither of x and y should be given to jnp.where.")
-    condition = astype(condition, dtypes.bool_)
+    condition = asarray(condition)
+    if condition.dtype != dtypes.bool_:
+        condition = lax.ne(condition, zeros_like(condition))
     x, y = _promote(x, y)
     condition, x, y = _broadcast(condition, x, y)
     return lax.select(condition, x, y)

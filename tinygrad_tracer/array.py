@@ -12,7 +12,7 @@ whether or not it is being transformed.
 import numpy as np
 
 from . import dtypes
-from .core import ConcreteArray
+from .core import ConcreteArray, Tracer
 
 
 class Device:
@@ -116,7 +116,10 @@ class Array:
         return self._value.tolist()
 
     def __array__(self, dtype=None, copy=None):
-        return self._value if dtype is None else self._value.astype(dtype)
+        # The buffer itself is read-only; np.array(x) (copy=True) gets a writable copy.
+        if dtype is not None and np.dtype(dtype) != self.dtype:
+            return self._value.astype(dtype)
+        return self._value.copy() if copy else self._value
 
     def __bool__(self):
         return bool(self._value)
@@ -179,4 +182,11 @@ def device_put(x, device=None):
     """
     from .tree_util import tree_map
     check_device(device)
-    return tree_map(lambda v: v if isinstance(v, Array) else Array(v, isinstance(v, (int, float)) and not isinstance(v, bool)), x)
+    return tree_map(_as_array, x)
+
+
+def _as_array(v):
+    if isinstance(v, (Array, Tracer)):
+        return v
+    dtype, weak = dtypes.dtype_of(v)   # Python scalars stay weakly typed
+    return Array(np.asarray(v, dtype), weak)

@@ -23,7 +23,7 @@ import numpy as np
 
 from . import dtypes
 from .errors import (TracerBoolConversionError, TracerIntegerConversionError,
-                     ConcretizationTypeError, UnexpectedTracerError,
+                     ConcretizationTypeError, UnexpectedTracerError, MissingRuleError,
                      concretization_message)
 
 
@@ -40,8 +40,8 @@ class Primitive:
     def __init__(self, name, multiple_results=False):
         self.name = name
         self.multiple_results = multiple_results
-        self.impl = None
-        self.abstract_eval = None
+        self.impl = _missing_rule('impl', self)   # until def_impl / def_abstract_eval
+        self.abstract_eval = _missing_rule('abstract_eval', self)
         self.__doc__ = None
 
     def bind(self, *args, **params):
@@ -57,6 +57,12 @@ class Primitive:
 
     def __repr__(self):
         return self.name
+
+
+def _missing_rule(kind, prim):
+    def missing(*args, **params):
+        raise MissingRuleError(kind, prim)
+    return missing
 
 
 def bind(prim, *args, **params):

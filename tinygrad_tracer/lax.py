@@ -170,6 +170,8 @@ stop_gradient_p = _unop('stop_gradient', lambda x: x, ANY,
 
 def _int_div(x, y):
     if dtypes.is_int(x.dtype):   # XLA rounds integer division toward zero
+        if x.dtype.kind == 'i' and x.dtype.itemsize < 8:   # abs(INT_MIN) overflows in 32 bits
+            x, y = x.astype(np.int64), y.astype(np.int64)
         q = np.abs(x) // np.where(y == 0, 1, np.abs(y))
         return np.where(y == 0, -1, np.sign(x) * np.sign(y) * q)
     if 0 in y.strides and y.size > 1:
@@ -312,9 +314,15 @@ reshape_p = def_primitive(
     'reshape', lambda x, new_sizes, dimensions=None: np.reshape(
         x if dimensions is None else np.transpose(x, dimensions), new_sizes),
     _reshape_aval, "same elements, new shape (row-major order)")
+def _transpose_aval(x, permutation):
+    if sorted(permutation) != list(range(x.ndim)):
+        raise TypeError(f"transpose permutation {permutation} is not a permutation of the "
+                        f"{x.ndim} axes of shape {x.shape}")
+    return ShapedArray([x.shape[p] for p in permutation], x.dtype, x.weak_type)
+
+
 transpose_p = def_primitive(
-    'transpose', lambda x, permutation: np.transpose(x, permutation),
-    lambda x, permutation: ShapedArray([x.shape[p] for p in permutation], x.dtype, x.weak_type),
+    'transpose', lambda x, permutation: np.transpose(x, permutation), _transpose_aval,
     "permute the axes")
 
 
@@ -362,10 +370,24 @@ def _reduction(name, np_fn, kinds, doc):
                          _reduce_aval(name, kinds), doc)
 
 
-reduce_sum_p = _reduction('reduce_sum', lambda x, axis: np.sum(x, axis=axis, dtype=x.dtype), NUM,
-                          "sum over `axes`")
-reduce_prod_p = _reduction('reduce_prod', lambda x, axis: np.prod(x, axis=axis, dtype=x.dtype), NUM,
-                           "product over `axes`")
+def _in_order(np_reduce, np_accumulate):
+    # Float sums round differently in different orders. XLA:CPU adds up to 32
+    # elements one after another (row-major over the reduced axes), so we do too
+    # and print JAX's digits; for longer reductions its order is its own.
+    def reduce(x, axis):
+        count = int(np.prod([x.shape[a] for a in axis], dtype=np.int64))
+        if not dtypes.is_float(x.dtype) or not 1 < count <= 32:
+            return np_reduce(x, axis=axis, dtype=x.dtype)
+        kept = [a for a in range(x.ndim) if a not in axis]
+        rows = np.transpose(x, kept + list(axis)).reshape([x.shape[a] for a in kept] + [count])
+        return np_accumulate(rows, axis=-1, dtype=x.dtype)[..., -1]
+    return reduce
+
+
+reduce_sum_p = _reduction('reduce_sum', _in_order(np.sum, np.cumsum), NUM, "sum over `axes`")
+reduce_prod_p = _reduction('reduce_prod', _in_order(np.prod, np.cumprod), NUM, "product over `axes`")
+
+
 def _extreme(np_fn, largest):
     # Reducing no elements gives the identity (-inf for max, as XLA), not an error.
     def reduce(x, axis):
@@ -785,7 +807,7 @@ def reshape(operand, new_sizes, dimensions=None):
 
 def transpose(operand, permutation):
     permutation = tuple(int(p) for p in permutation)
-    if permutation == tuple(range(len(permutation))):
+    if permutation == tuple(range(get_aval(operand).ndim)):
         return operand
     return bind(transpose_p, operand, permutation=permutation)
 

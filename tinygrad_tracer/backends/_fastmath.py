@@ -280,10 +280,10 @@ def int_div(x, y):
 
 @njit(cache=True)
 def int_rem(x, y):
-    """The remainder of int_div, with the sign of x (C's fmod); 0 when y == 0."""
+    """The remainder of int_div, with the sign of x (C's fmod); x when y == 0 (XLA's convention)."""
     r = abs(x) % (abs(y) if y != 0 else 1)
     r = r if x >= 0 else -r
-    return r if y != 0 else 0
+    return r if y != 0 else x
 
 
 @njit(cache=True)

@@ -161,7 +161,7 @@ def _rem(eqn, x, y):
     if not _is_int(dtype):
         return f"np.fmod({x}, {y})"
     if dtype.kind == 'u':
-        return f"({np_type(dtype)}({x} % {y}) if {y} != 0 else {const(0, dtype)})"
+        return f"({np_type(dtype)}({x} % {y}) if {y} != 0 else {x})"
     return _wrap(eqn, f"int_rem(np.int64({x}), np.int64({y}))")
 
 

@@ -22,7 +22,8 @@ Layout operations (broadcast_in_dim, reshape, transpose, slice, squeeze,
 expand_dims, rev) are *accesses*: a kernel that reads their result computes
 where the element sits in the input (`B[i1]` for a broadcast row, `A[i1, i0]`
 for a transpose), so they cost nothing and never break a chain of fusion.
-Nested `jit` calls are inlined first, so they fuse with their callers.
+Nested `jit` calls (and custom_jvp/custom_vjp functions) are inlined first, so
+they fuse with their callers.
 """
 import heapq
 
@@ -357,6 +358,19 @@ def _identifier(name):
 
 # --- flattening: inline nested jit calls, fold constants, drop dead equations ------------------------------------
 
+# Call-like primitives whose result is their jaxpr's: inlined, so their bodies fuse
+# with the code around them. (A custom derivative only matters to autodiff.)
+_CALLS = {'jit': 'jaxpr', 'custom_jvp_call': 'call_jaxpr', 'custom_vjp_call': 'call_jaxpr'}
+
+
+def _inlined(eqn):
+    """The jaxpr to inline in place of `eqn`, or None."""
+    param = _CALLS.get(eqn.primitive.name)
+    if param is None or eqn.params.get('backend') not in (None, 'numba'):
+        return None
+    return eqn.params[param]
+
+
 def _foldable(prim, ins, outs):
     return (prim in codegen.SCALAR_RULES and all(isinstance(x, Literal) for x in ins)
             and len(outs) == 1 and outs[0].aval.shape == ())
@@ -372,8 +386,8 @@ def _flatten(closed):
             at = n if where is None else where
             ins = [sub.get(x, x) if isinstance(x, Var) else x for x in eqn.inputs]
             params = eqn.params
-            if eqn.primitive.name == 'jit' and params.get('backend') in (None, 'numba'):
-                inner = params['jaxpr']
+            inner = _inlined(eqn)
+            if inner is not None:
                 s = dict(zip(inner.jaxpr.invars, ins))
                 for v, c in zip(inner.jaxpr.constvars, inner.consts):
                     s[v] = Var(v.aval)

@@ -131,7 +131,11 @@ INDEX_MAPS = {lax.reshape_p: _reshape_index, lax.broadcast_in_dim_p: _broadcast_
 def describe(eqn, names):
     """One line in the jaxpr's own notation: `c:bool[5] = gt a b`."""
     def fmt(v):
-        return v.name if isinstance(v, np.dtype) else str(v)
+        if isinstance(v, np.dtype):
+            return v.name
+        if hasattr(v, 'eqns') or (isinstance(v, tuple) and v and hasattr(v[0], 'eqns')):
+            return '{...}'   # a nested jaxpr: see the jaxpr printout
+        return ' '.join(str(v).split())
     outs = ' '.join(f"{names[v]}:{v.aval.str_short()}" for v in eqn.out_binders)
     params = ' '.join(f"{k}={fmt(v)}" for k, v in sorted(eqn.params.items()))
     ins = ' '.join(names[x] for x in eqn.inputs)
@@ -143,7 +147,11 @@ def describe(eqn, names):
 def describe(eqn, names):
     """One line in the jaxpr's own notation: `c:bool[5] = gt a b`."""
     def fmt(v):
-        return v.name if isinstance(v, np.dtype) else str(v)
+        if isinstance(v, np.dtype):
+            return v.name
+        if hasattr(v, 'eqns') or (isinstance(v, tuple) and v and hasattr(v[0], 'eqns')):
+            return '{...}'   # a nested jaxpr: see the jaxpr printout
+        return ' '.join(str(v).split())
     outs = ' '.join(f"{names[v]}:{v.aval.str_short()}" for v in eqn.out_binders)
     params = ' '.join(f"{k}={fmt(v)}" for k, v in sorted(eqn.params.items()))
     ins = ' '.join(names[x] for x in eqn.inputs)

@@ -30,11 +30,19 @@ import importlib
 import importlib.util
 import os
 import sys
+import threading
 import time
 
 import numpy as np
-import numba
-from numba import types as nb_types
+
+# Kernels alternate with BLAS calls (and, in a benchmark, with JAX's threads):
+# OpenMP workers that spin after a parallel loop would take the core those
+# need. Let them sleep instead, unless the user chose otherwise. (This must be
+# set before Numba starts its threads.)
+os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
+
+import numba   # noqa: E402
+from numba import types as nb_types   # noqa: E402
 
 from .. import lax
 from ..array import Array
@@ -44,8 +52,9 @@ from . import _fastmath, codegen, fusion, loops
 _settings = importlib.import_module('..config', __package__)   # DEBUG may change at run time
 
 # Kernels over at least this many elements run their outer loop on every core
-# (prange); below it, starting the threads costs more than it saves.
-PARALLEL_MIN = 1 << 16
+# (prange). Below it, waking the threads costs more than it saves; on a busy
+# machine (our 2-core CI box) the other core is often taken anyway.
+PARALLEL_MIN = 1 << 18
 
 # Kernels this process compiled, loaded from the disk cache, or reused from memory.
 stats = {'compiled': 0, 'loaded': 0, 'reused': 0}
@@ -188,26 +197,30 @@ else:   # pragma: no cover - Array changed its layout: take the general path
         return Array(value, weak_type)
 
 
-def _dot_expr(eqn, lhs, rhs):
-    """NumPy source for dot_general: `a @ b` (BLAS) on transposed views where it can."""
+def _dot_expr(eqn, lhs, rhs, out=None):
+    """NumPy source for dot_general: `a @ b` (BLAS) on transposed views where it can.
+    With `out`, the BLAS call writes into that buffer; None where it cannot."""
     (lc, rc), (lb, rb) = eqn.params['dimension_numbers']
     ls, rs = eqn.inputs[0].aval.shape, eqn.inputs[1].aval.shape
-    out = eqn.out_binders[0].aval
+    aval = eqn.out_binders[0].aval
+    same_dtype = aval.dtype == eqn.inputs[0].aval.dtype
     if not lb and len(lc) == 1 and len(ls) <= 2 and len(rs) <= 2 and len(ls) + len(rs) >= 3:
         left = lhs if len(ls) == 1 or lc[0] == 1 else f"{lhs}.T"
         right = rhs if len(rs) == 1 or rc[0] == 0 else f"{rhs}.T"
+        if out is not None:
+            return f"_np.matmul({left}, {right}, out={out})" if same_dtype else None
         expr = f"{left} @ {right}"
     else:   # (batch, free, contracted) @ (batch, contracted, free)
+        if out is not None:
+            return None
         lfree = [i for i in range(len(ls)) if i not in lc and i not in lb]
         rfree = [i for i in range(len(rs)) if i not in rc and i not in rb]
         size = lambda shape, axes: int(np.prod([shape[i] for i in axes], dtype=np.int64))
         b, m, kk, n = size(ls, lb), size(ls, lfree), size(ls, lc), size(rs, rfree)
         expr = (f"_np.matmul(_np.transpose({lhs}, {tuple(lb) + tuple(lfree) + tuple(lc)}).reshape({b}, {m}, {kk}), "
                 f"_np.transpose({rhs}, {tuple(rb) + tuple(rc) + tuple(rfree)}).reshape({b}, {kk}, {n}))"
-                f".reshape({tuple(out.shape)})")
-    if out.dtype != eqn.inputs[0].aval.dtype:
-        expr = f"({expr}).astype(_np.{out.dtype.name})"
-    return expr
+                f".reshape({tuple(aval.shape)})")
+    return expr if same_dtype else f"({expr}).astype(_np.{aval.dtype.name})"
 
 
 def _view_expr(eqn, x):
@@ -274,7 +287,7 @@ def _control(eqn, subs):
         consts, carry, xs = args[:nc], list(args[nc:nc + ncarry]), args[nc + ncarry:]
         ys = [np.empty((length, *a.shape), a.dtype) for a in y_avals]
         for i in order:
-            outs = body(*consts, *carry, *[x[i] for x in xs])
+            outs = body(*consts, *carry, *[x[i, ...] for x in xs])   # arrays, even 0-d
             carry = outs[:ncarry]
             for y, o in zip(ys, outs[ncarry:]):
                 y[i] = o
@@ -292,7 +305,12 @@ def _sub(closed, what, subs):
 
 class Executable:
     """A compiled jaxpr: call it with Arrays (one per input), get a list of Arrays.
-    With raw=True (control-flow bodies) it takes and returns NumPy arrays."""
+    With raw=True (control-flow bodies) it takes and returns NumPy arrays.
+
+    Intermediate arrays that only kernels and BLAS calls read live in an
+    *arena* allocated once: reusing them saves NumPy's allocation and the
+    operating system's page faults on every call (a call from a second thread
+    while the first runs gets fresh buffers instead)."""
 
     def __init__(self, closed_jaxpr, name, raw=False):
         self.closed_jaxpr, self.name, self.raw = closed_jaxpr, name, raw
@@ -300,28 +318,76 @@ class Executable:
         self.kernels = self.plan.kernels
         self.subexecutables = []
         self.fallbacks = [s.eqn.primitive.name for s in self.plan.steps if s.kind == 'fallback']
-        self.driver_source, self._run = self._make_driver()
+        self._run = self._make_driver()
 
     def __call__(self, *args):
         return self._run(*args)
 
     def _make_driver(self):
-        plan, raw = self.plan, self.raw
-        py = plan.py_names
+        plan, py = self.plan, self.plan.py_names
         g = {'_np': np, '_Array': Array, '_wrap': _wrap, '_empty': np.empty,
              '_contiguous': _contiguous}
+        for v, c in zip(plan.constvars, plan.consts):
+            g[py[v]] = _contiguous(np.asarray(c._value if isinstance(c, Array) else c))
+        for step in plan.steps:   # compile every kernel, prepare every call, once
+            if step.kind == 'kernel':
+                g[step.name] = _build_kernel(step, plan, self.name)
+            elif step.kind in ('control', 'fallback'):
+                g[f"_{step.kind}{step.index}"] = (_control(step.eqn, self.subexecutables)
+                                                  if step.kind == 'control' else _fallback(step.eqn))
+        arena = self._arena_vars()
+        for v in arena:
+            g[f"_arena_{py[v]}"] = np.empty(v.aval.shape, v.aval.dtype)
+        self.driver_source = self._driver(g, arena)
+        if not arena:
+            return g[self._fn]
+        self._driver(g, set(), suffix='_fresh')
+        run_arena, run_fresh, lock = g[self._fn], g[self._fn + '_fresh'], threading.Lock()
+
+        def run(*args):
+            if lock.acquire(False):
+                try:
+                    return run_arena(*args)
+                finally:
+                    lock.release()
+            return run_fresh(*args)
+        return run
+
+    def _arena_vars(self):
+        """Intermediates written by kernels or BLAS calls that never leave the call."""
+        plan = self.plan
+        outvars = {v for v in plan.outvars if isinstance(v, Var)}
+        readers = {}
+        for step in plan.steps:
+            for v in step.inputs:
+                readers.setdefault(v, []).append(step)
+
+        def stays_inside(v):
+            return v not in outvars and all(
+                s.kind in ('kernel', 'dot') or (s.kind == 'view' and stays_inside(s.var))
+                for s in readers.get(v, []))
+        made = [v for s in plan.steps if s.kind == 'kernel' for v in s.outputs]
+        made += [s.eqn.out_binders[0] for s in plan.steps
+                 if s.kind == 'dot' and _dot_expr(s.eqn, 'l', 'r', 'out') is not None]
+        return {v for v in made if stays_inside(v)}
+
+    @property
+    def _fn(self):
+        return fusion._identifier(self.name)
+
+    def _driver(self, g, arena, suffix=''):
+        """The driver's source (defined in g): unwrap, run each step, wrap."""
+        plan, raw, py = self.plan, self.raw, self.plan.py_names
         lines = []
 
         def value(x):
-            """Source naming the value of x (a global for literals and constants)."""
+            """Source naming the value of x (a global for literals)."""
             if isinstance(x, Literal):
-                key = f"_lit{len(g)}"
+                key = f"_lit{id(x)}"
                 g[key] = np.asarray(x.val)
                 return key
             return py[x]
 
-        for v, c in zip(plan.constvars, plan.consts):
-            g[py[v]] = _contiguous(np.asarray(c._value if isinstance(c, Array) else c))
         kernel_inputs = {v for k in self.kernels for v in k.inputs}
         params = []
         for i, v in enumerate(plan.invars):
@@ -333,33 +399,34 @@ class Executable:
             if v in kernel_inputs:
                 lines.append(f"if not {py[v]}.flags.c_contiguous: {py[v]} = _contiguous({py[v]})")
         for step in plan.steps:
-            lines += self._step_lines(step, g, value)
+            lines += self._step_lines(step, g, value, arena)
         outs = []
         for x in plan.outvars:
             if raw:
                 outs.append(value(x))
             elif isinstance(x, Literal) or x in plan.constvars:
-                key = f"_out{len(g)}"
+                key = f"_out{id(x)}"
                 g[key] = Array(np.asarray(x.val if isinstance(x, Literal) else g[py[x]]),
                                x.aval.weak_type)
                 outs.append(key)
             else:
                 outs.append(f"_wrap({py[x]}, {x.aval.weak_type})")
         lines.append(f"return [{', '.join(outs)}]")
-        fn = fusion._identifier(self.name)
+        fn = self._fn + suffix
         source = f"def {fn}({', '.join(params)}):\n" + ''.join(f"    {l}\n" for l in lines)
         exec(builtins.compile(source, f"<tinygrad_tracer driver of jit({self.name})>", 'exec'), g)
-        return source, g[fn]
+        return source
 
-    def _step_lines(self, step, g, value):
+    def _step_lines(self, step, g, value, arena):
         plan, py = self.plan, self.plan.py_names
+
+        def buffer(v):   # where a step's result goes
+            if v in arena:
+                return f"_arena_{py[v]}"
+            g.setdefault(f"_{v.aval.dtype.name}", v.aval.dtype)
+            return f"_empty({tuple(v.aval.shape)}, _{v.aval.dtype.name})"
         if step.kind == 'kernel':
-            dispatcher = _build_kernel(step, plan, self.name)
-            g[step.name] = dispatcher
-            lines = [f"{py[v]} = _empty({tuple(v.aval.shape)}, _{v.aval.dtype.name})"
-                     for v in step.outputs]
-            for v in step.outputs:
-                g.setdefault(f"_{v.aval.dtype.name}", v.aval.dtype)
+            lines = [f"{py[v]} = {buffer(v)}" for v in step.outputs]
             args = [str(n) for n in step.domain] + [py[v] for v in step.inputs + step.outputs]
             return lines + [f"{step.name}({', '.join(args)})   # eqns {_ranges(step.eqn_indices)}"]
         if step.kind == 'view':
@@ -377,10 +444,10 @@ class Executable:
         comment = f"   # {loops.describe(eqn, plan.names)}" if step.kind != 'control' else \
             f"   # {eqn.primitive.name}"
         if step.kind == 'dot':
-            return [f"{outs} = {_dot_expr(eqn, *ins)}{comment}"]
-        key = f"_{step.kind}{step.index}"
-        g[key] = _control(eqn, self.subexecutables) if step.kind == 'control' else _fallback(eqn)
-        return [f"{outs}, = {key}({', '.join(ins)}){comment}"]
+            out = eqn.out_binders[0]
+            expr = _dot_expr(eqn, *ins, buffer(out)) if out in arena else _dot_expr(eqn, *ins)
+            return [f"{outs} = {expr}{comment}"]
+        return [f"{outs}, = _{step.kind}{step.index}({', '.join(ins)}){comment}"]
 
     def as_text(self):
         """The kernel partition, the driver and each kernel's source."""
