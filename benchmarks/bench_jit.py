@@ -31,17 +31,20 @@ except ImportError:   # the JAX rows are skipped
     jax = jnp = None
 
 
-def median_ms(fn, repeat, min_seconds=0.3):
-    """Median wall time of fn() in milliseconds (at least `repeat` calls)."""
-    fn()
-    times, start = [], time.perf_counter()
-    while len(times) < repeat or time.perf_counter() - start < min_seconds:
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-        if len(times) >= 20 * repeat:
-            break
-    return statistics.median(times) * 1e3
+def compare(entries, rounds=7):
+    """{name: median ms} for [(name, fn, calls per round)], measured round-robin
+    (a few calls of each in turn, `rounds` times) so that the machine's load,
+    which drifts, weighs on every entry alike."""
+    times = {name: [] for name, _, _ in entries}
+    for _, fn, _ in entries:
+        fn()   # warm-up: traces and compiles
+    for _ in range(rounds):
+        for name, fn, calls in entries:
+            for _ in range(calls):
+                t = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - t)
+    return [(name, statistics.median(times[name]) * 1e3) for name, _, _ in entries]
 
 
 # --- the programs ----------------------------------------------------------------------------
@@ -95,10 +98,9 @@ import json, sys, time
 t0 = time.perf_counter()
 import tinygrad_tracer as tt, tinygrad_tracer.numpy as tnp
 from tinygrad_tracer.backends import numba_cpu
-import numba
 t1 = time.perf_counter()
-f = tt.jit(lambda x: 1.05 * tnp.where(x > 0, x, 1.67 * tnp.exp(x) - 1.67), backend='numba')
 x = tnp.ones(1000)
+f = tt.jit(lambda x: 1.05 * tnp.where(x > 0, x, 1.67 * tnp.exp(x) - 1.67), backend='numba')
 t2 = time.perf_counter()
 f(x)
 t3 = time.perf_counter()
@@ -131,59 +133,66 @@ def main():
             ratio = f"{ms / ref:7.2f}x" if ref and ms else ''
             rows.append((title, name, ms, ratio))
 
-    for n, repeat in ((10 ** 6, 20), (10 ** 7, 5)):
+    for n, calls in ((10 ** 6, 5), (10 ** 7, 1)):
         x_np = np.random.default_rng(0).normal(size=n).astype(np.float32)
         x = tnp.asarray(x_np)
-        entries = [('tt eager', median_ms(lambda: selu(tnp, x), repeat)),
-                   ('tt jit interpret', median_ms(
-                       lambda f=tt.jit(lambda v: selu(tnp, v), backend='interpret'): f(x), repeat)),
-                   ('tt jit numba', median_ms(
-                       lambda f=tt.jit(lambda v: selu(tnp, v), backend='numba'): f(x), repeat)),
-                   ('NumPy', median_ms(lambda: selu(np, x_np), repeat))]
+        interpret = tt.jit(lambda v: selu(tnp, v), backend='interpret')
+        compiled = tt.jit(lambda v: selu(tnp, v), backend='numba')
+        entries = [('tt eager', lambda: selu(tnp, x), 1),
+                   ('tt jit interpret', lambda: interpret(x), 1),
+                   ('tt jit numba', lambda: compiled(x), calls),
+                   ('NumPy', lambda: selu(np, x_np), 1)]
         if jax:
-            xj = jnp.asarray(x_np)
-            fj = jax.jit(lambda v: selu(jnp, v))
-            entries.append(('JAX jit', median_ms(lambda: fj(xj).block_until_ready(), repeat)))
-        group(f"selu, {n:.0e} float32", entries)
+            xj, fj = jnp.asarray(x_np), jax.jit(lambda v: selu(jnp, v))
+            entries.append(('JAX jit', lambda: fj(xj).block_until_ready(), calls))
+        group(f"selu, {n:.0e} float32", compare(entries))
 
     params, x, y = digits_data()
     tparams = [(tnp.asarray(w), tnp.asarray(b)) for w, b in params]
     tx, ty = tnp.asarray(x), tnp.asarray(y)
     step = sgd_step(tt, tnp, tt_logsumexp)
     jit_step = tt.jit(step, backend='numba')
-    entries = [('tt eager', median_ms(lambda: step(tparams, tx, ty), 3)),
-               ('tt jit numba', median_ms(lambda: jit_step(tparams, tx, ty), 30))]
+    # Eager runs alone: its BLAS calls use two threads, which would still be
+    # busy-waiting when the next entry starts.
+    eager = compare([('tt eager', lambda: step(tparams, tx, ty), 1)], rounds=5)
+    entries = [('tt jit numba', lambda: jit_step(tparams, tx, ty), 5)]
     if jax:
         jparams = [(jnp.asarray(w), jnp.asarray(b)) for w, b in params]
         jx, jy = jnp.asarray(x), jnp.asarray(y)
         jstep = jax.jit(sgd_step(jax, jnp, lambda z: jax.nn.logsumexp(z, axis=1, keepdims=True)))
-        entries.append(('JAX jit', median_ms(lambda: jax.block_until_ready(jstep(jparams, jx, jy)), 30)))
+        entries.append(('JAX jit', lambda: jax.block_until_ready(jstep(jparams, jx, jy)), 5))
     n_kernels = len(jit_step.lower(tparams, tx, ty).compile().kernels)
-    group(f"digits MLP SGD step ({n_kernels} kernels)", entries)
+    group(f"digits MLP SGD step ({n_kernels} kernels)", eager + compare(entries))
 
     x3 = tnp.ones(3)
-    entries = [('tt jit interpret', median_ms(lambda f=tt.jit(lambda v: v * 2.0, backend='interpret'): f(x3), 2000)),
-               ('tt jit numba', median_ms(lambda f=tt.jit(lambda v: v * 2.0, backend='numba'): f(x3), 2000))]
-    exe = tt.jit(lambda v: v * 2.0, backend='numba').lower(x3).compile()
-    entries.append(('  executable alone', median_ms(lambda: exe(x3), 2000)))
+    interpret, compiled = (tt.jit(lambda v: v * 2.0, backend=b) for b in ('interpret', 'numba'))
+    exe = compiled.lower(x3).compile()
+    entries = [('tt jit interpret', lambda: interpret(x3), 200),
+               ('tt jit numba', lambda: compiled(x3), 200),
+               ('  executable alone', lambda: exe(x3), 200)]
     if jax:
         fj, xj3 = jax.jit(lambda v: v * 2.0), jnp.ones(3)
-        entries.append(('JAX jit', median_ms(lambda: fj(xj3), 2000)))
-    group("dispatch, cached call on f32[3]", [(n, ms * 1e3) for n, ms in entries])
+        entries.append(('JAX jit', lambda: fj(xj3), 200))
+    group("dispatch, cached call on f32[3]", [(n, ms * 1e3) for n, ms in compare(entries)])
 
     cold, warm = compile_times()
-    rows.append(("compile in a new process", "imports (tinygrad_tracer + numba)", cold['imports'] * 1e3, ''))
-    rows.append(("compile in a new process", "selu: empty cache (trace + compile)", cold['first'] * 1e3, ''))
-    rows.append(("compile in a new process", "selu: from the disk cache", warm['first'] * 1e3,
-                 f"{warm['stats']}"))
-    rows.append(("compile in a new process", "2nd kernel from the disk cache", warm['second'] * 1e3, ''))
+    title = "compile, in a new process"
+    rows.append((title, "import tinygrad_tracer + numba", cold['imports'] * 1e3, ''))
+    rows.append((title, "1st jit call, empty cache", cold['first'] * 1e3,
+                 "Numba's start-up + trace + compile"))
+    rows.append((title, "1st jit call, kernel on disk", warm['first'] * 1e3,
+                 "Numba's start-up + trace + load"))
+    rows.append((title, "2nd jit call, empty cache", cold['second'] * 1e3, "trace + compile"))
+    rows.append((title, "2nd jit call, kernel on disk", warm['second'] * 1e3,
+                 f"trace + load; {warm['stats']}"))
 
     width = max(len(r[1]) for r in rows) + 2
     last = None
     for title, name, ms, note in rows:
         if title != last:
             unit = 'us' if title.startswith('dispatch') else 'ms'
-            print(f"\n{title}" + ' ' * max(1, 44 - len(title)) + f"median {unit}   vs tt jit numba")
+            ratio = '' if title.startswith('compile') else 'vs tt jit numba'
+            print(f"\n{title}" + ' ' * max(1, 44 - len(title)) + f"median {unit}   {ratio}")
             last = title
         print(f"  {name:<{width}}{ms:12.3f}   {note}")
 

@@ -246,3 +246,26 @@ def test_lax_numerics_follow_xla():
     # float -> int conversion truncates and saturates; nan becomes 0.
     assert lax.convert_element_type(jnp.array([2.7, -2.7, 1e10, np.nan]), np.int32).tolist() == \
         [2, -2, 2147483647, 0]
+
+
+def test_small_sums_add_in_xla_order():
+    # Up to 32 elements XLA:CPU adds one after another; NumPy's pairwise sum rounds
+    # differently (here in the last bit), so the digits would not match JAX's.
+    x = np.array([0.1, 0.7, -0.3, 1e-3, 2.5, -1.9, 0.33, 0.25, 4.0, -0.01], np.float32)
+    sequential = np.float32(0)
+    for v in x:
+        sequential = np.float32(sequential + v)
+    assert jnp.sum(x).item() == sequential
+    half = jnp.full((2, 3), 1.621, jnp.float16)
+    assert jnp.sum(half).item() == np.float16(np.float32(half.astype(jnp.float32).sum()))  # float32 accumulator
+
+
+def test_small_sums_match_installed_jax():
+    pytest.importorskip('jax')
+    import jax.numpy as jjnp
+    rng = np.random.default_rng(0)
+    for n in (3, 8, 10, 17, 32):
+        x = rng.normal(size=(4, n)).astype(np.float32)
+        np.testing.assert_array_equal(np.asarray(jnp.sum(x, axis=1)), np.asarray(jjnp.sum(x, axis=1)))
+        np.testing.assert_array_equal(np.asarray(jnp.sum(x.T, axis=0)), np.asarray(jjnp.sum(x.T, axis=0)))
+        np.testing.assert_array_equal(np.asarray(jnp.mean(x, axis=1)), np.asarray(jjnp.mean(x, axis=1)))

@@ -263,3 +263,11 @@ def test_complex_is_rejected():
         jnp.add(jnp.ones(2), 1j)
     with pytest.raises(TypeError, match='complex numbers and strings are not supported'):
         jnp.asarray(np.ones(2, np.complex64))
+
+
+def test_array_from_mixed_lists_promotes_like_jax():
+    assert jnp.array([jnp.int32(1), jnp.float16(2)]).dtype == np.float16    # NumPy would say float64
+    assert jnp.array([jnp.ones(2, jnp.uint8), [1, 2]]).dtype == np.uint8     # the Python ints are weak
+    x = jnp.array([jnp.asarray(1.0), 2.0])
+    assert (x.dtype, x.weak_type) == (np.float32, False)
+    assert jnp.array([[1, 2], jnp.array([3, 4])]).tolist() == [[1, 2], [3, 4]]

@@ -318,6 +318,58 @@ def test_outputs_inputs_literals_and_constants():
     assert f(1.5, 3)[0].weak_type
 
 
+def _two_layers(x, w):
+    h = jnp.tanh(x @ w + 1.0)
+    return (h @ w.T).sum(1) * 2.0
+
+
+def test_intermediates_are_reused_but_results_are_not():
+    """Intermediates live in a per-executable arena; results are fresh arrays."""
+    rng = np.random.default_rng(0)
+    w = jnp.asarray(rng.normal(size=(4, 4)).astype(np.float32))
+    xs = [jnp.asarray(rng.normal(size=(3, 4)).astype(np.float32)) for _ in range(3)]
+    f = numba_jit(_two_layers)
+    assert 'out=_arena_' in f.lower(xs[0], w).as_text()
+    outs = [f(x, w) for x in xs]   # each call overwrites the arena, not earlier results
+    for x, out in zip(xs, outs):
+        assert_matches(out, _two_layers(x, w), rtol=1e-5)
+
+
+def test_calls_from_several_threads():
+    """A call that finds the arena busy (another thread is in the middle of a
+    call) allocates fresh intermediates instead."""
+    import threading
+    rng = np.random.default_rng(1)
+    w = jnp.asarray(rng.normal(size=(4, 4)).astype(np.float32))
+    xs = [jnp.asarray(rng.normal(size=(3, 4)).astype(np.float32)) for _ in range(8)]
+    f = numba_jit(_two_layers)
+    want = [_two_layers(x, w) for x in xs]
+    errors = []
+
+    def work(i):
+        for _ in range(25):
+            if not np.allclose(np.asarray(f(xs[i], w)), np.asarray(want[i]), rtol=1e-5):
+                errors.append(i)
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)   # switch threads as often as possible
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert not errors
+
+
+def test_blas_thread_setting_is_restored():
+    threadpoolctl = pytest.importorskip('threadpoolctl')
+    before = threadpoolctl.threadpool_info()
+    numba_jit(_two_layers)(jnp.ones((3, 4)), jnp.ones((4, 4)))
+    assert threadpoolctl.threadpool_info() == before
+
+
 def test_non_contiguous_inputs():
     x = jnp.asarray(np.arange(12, dtype=np.float32).reshape(3, 4)).T   # an eager transpose
     f = numba_jit(lambda x: jnp.exp(x) * 2.0)

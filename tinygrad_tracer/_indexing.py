@@ -199,46 +199,70 @@ class _IndexUpdateHelper:
         return _IndexUpdateRef(self.array, idx)
 
 
+def _check_options(method, mode=None, fill_value=None, **hints):
+    """`indices_are_sorted` / `unique_indices` are hints we may ignore; a `mode`
+    we do not implement must not be ignored silently."""
+    reading = method == 'get'
+    allowed = (None, 'clip' if reading else 'drop', 'promise_in_bounds')
+    if mode not in allowed or fill_value is not None:
+        raise ValueError(
+            f"x.at[idx].{method}(mode={mode!r}{', fill_value=...' if fill_value is not None else ''}) "
+            f"is not supported: out-of-bounds {'reads clamp' if reading else 'updates are dropped'} "
+            f"(mode={allowed[1]!r})" + (". For filled reads use jnp.take(x, idx, mode='fill', "
+                                        "fill_value=...)." if reading else "."))
+
+
 class _IndexUpdateRef:
+    """`x.at[idx]`; each method returns a new array (out-of-bounds reads clamp,
+    out-of-bounds updates are dropped)."""
     __slots__ = ('array', 'index')
 
     def __init__(self, array, index):
         self.array, self.index = array, index
 
-    def get(self, **kwargs):
+    def get(self, **options):
         """x[idx]."""
+        _check_options('get', **options)
         return getitem(self.array, self.index)
 
-    def set(self, values, **kwargs):
-        """A copy of x with x[idx] = values."""
-        return _scatter(self.array, self.index, values, lax.scatter)
+    def _update(self, method, prim, values, options):
+        _check_options(method, **options)
+        return _scatter(self.array, self.index, values, prim)
 
-    def add(self, values, **kwargs):
+    def set(self, values, **options):
+        """A copy of x with x[idx] = values (with repeated indices, one of them wins)."""
+        return self._update('set', lax.scatter, values, options)
+
+    def add(self, values, **options):
         """A copy of x with x[idx] += values (repeated indices accumulate)."""
-        return _scatter(self.array, self.index, values, lax.scatter_add)
+        return self._update('add', lax.scatter_add, values, options)
 
-    def subtract(self, values, **kwargs):
-        return self.add(-jnp.asarray(values))
+    def subtract(self, values, **options):
+        """A copy of x with x[idx] -= values."""
+        return self._update('subtract', lax.scatter_add, -jnp.asarray(values), options)
 
-    def multiply(self, values, **kwargs):
+    def multiply(self, values, **options):
         """A copy of x with x[idx] *= values."""
-        return _scatter(self.array, self.index, values, lax.scatter_mul)
+        return self._update('multiply', lax.scatter_mul, values, options)
 
     mul = multiply
 
-    def divide(self, values, **kwargs):
-        return self.multiply(jnp.reciprocal(values))
+    def divide(self, values, **options):
+        """A copy of x with x[idx] /= values (as a multiplication by 1 / values)."""
+        return self._update('divide', lax.scatter_mul, jnp.reciprocal(values), options)
 
-    def power(self, values, **kwargs):
+    def power(self, values, **options):
+        """A copy of x with x[idx] **= values."""
+        _check_options('power', **options)
         return self.set(jnp.power(self.get(), values))
 
-    def min(self, values, **kwargs):
+    def min(self, values, **options):
         """A copy of x with x[idx] = minimum(x[idx], values)."""
-        return _scatter(self.array, self.index, values, lax.scatter_min)
+        return self._update('min', lax.scatter_min, values, options)
 
-    def max(self, values, **kwargs):
+    def max(self, values, **options):
         """A copy of x with x[idx] = maximum(x[idx], values)."""
-        return _scatter(self.array, self.index, values, lax.scatter_max)
+        return self._update('max', lax.scatter_max, values, options)
 
 
 def _index_text(idx):

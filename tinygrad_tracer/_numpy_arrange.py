@@ -12,8 +12,8 @@ import numpy as np
 from . import dtypes, lax
 from .array import Array
 from .core import Tracer
-from .numpy import (asarray, astype, _promote, _canon_axis, _axes, _broadcast, _is_array,
-                    broadcast_to, expand_dims, reshape, ravel, swapaxes, transpose, where,
+from .numpy import (asarray, astype, _promote, _canon_axis, _axes, _is_array,
+                    broadcast_to, expand_dims, reshape, ravel, swapaxes, where,
                     atleast_1d, atleast_2d, atleast_3d, clip)
 
 __all__ = ['concatenate', 'concat', 'stack', 'hstack', 'vstack', 'dstack', 'column_stack',

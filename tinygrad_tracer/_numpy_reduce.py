@@ -5,7 +5,6 @@ As in JAX, reductions return strongly typed results (`jnp.sum(1.5)` is a plain
 float32) and sum/prod widen small integers and booleans to 32 bits.
 """
 import builtins
-import operator
 
 import numpy as np
 
@@ -72,8 +71,10 @@ def _reduction(lax_fn, name, identity, widen):
             result = _elementwise(_COMBINE[name], result, initial)
         return _keep(result, axes, a.shape) if keepdims else result
     reduce.__name__ = name
+    example = {'sum': '[4., 6.]', 'prod': '[3., 8.]', 'max': '[3., 4.]', 'min': '[1., 2.]'}[name]
     reduce.__doc__ = (f"{name} over `axis` (all axes when None), as numpy.{name}.\n\n"
-                      f"    >>> {name}(array([[1., 2.], [3., 4.]]), axis=0)")
+                      f"        >>> {name}(array([[1., 2.], [3., 4.]]), axis=0)\n"
+                      f"        Array({example}, dtype=float32)\n")
     return reduce
 
 

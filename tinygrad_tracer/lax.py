@@ -374,13 +374,15 @@ def _in_order(np_reduce, np_accumulate):
     # Float sums round differently in different orders. XLA:CPU adds up to 32
     # elements one after another (row-major over the reduced axes), so we do too
     # and print JAX's digits; for longer reductions its order is its own.
+    # float16 and bfloat16 accumulate in float32, as XLA does.
     def reduce(x, axis):
+        acc = np.float32 if dtypes.is_float(x.dtype) and x.dtype.itemsize < 4 else x.dtype
         count = int(np.prod([x.shape[a] for a in axis], dtype=np.int64))
         if not dtypes.is_float(x.dtype) or not 1 < count <= 32:
-            return np_reduce(x, axis=axis, dtype=x.dtype)
+            return np_reduce(x, axis=axis, dtype=acc)
         kept = [a for a in range(x.ndim) if a not in axis]
         rows = np.transpose(x, kept + list(axis)).reshape([x.shape[a] for a in kept] + [count])
-        return np_accumulate(rows, axis=-1, dtype=x.dtype)[..., -1]
+        return np_accumulate(rows, axis=-1, dtype=acc)[..., -1]
     return reduce
 
 

@@ -60,8 +60,9 @@ def asarray(a, dtype=None, order=None, *, copy=None, device=None):
         return a if dtype is None else astype(a, dtype)
     if isinstance(a, (list, tuple)) and builtins.any(_is_array(v) or isinstance(v, (list, tuple)) for v in a):
         parts = [asarray(v) for v in a]
+        dtype = dtype or result_type(*_nested_leaves(a))   # JAX's promotion, not NumPy's
         if builtins.any(isinstance(p, Tracer) for p in parts):   # traced elements: build with lax
-            return stack([astype(p, dtype or result_type(*parts)) for p in parts])
+            return stack([astype(p, dtype) for p in parts])
         a = [np.asarray(p) for p in parts]
     if dtype is not None:
         return Array(np.asarray(a, canonicalize_dtype(dtype)))
@@ -74,6 +75,13 @@ def asarray(a, dtype=None, order=None, *, copy=None, device=None):
                         "arrays or (nested) lists of them (complex numbers and strings are "
                         "not supported).")
     return Array(val)
+
+
+def _nested_leaves(a):
+    """The scalars and arrays inside nested lists (Python scalars stay weak)."""
+    if isinstance(a, (list, tuple)):
+        return [leaf for v in a for leaf in _nested_leaves(v)]
+    return [a]
 
 
 def array(object, dtype=None, copy=True, order='K', ndmin=0, *, device=None):

@@ -96,8 +96,8 @@ def _pow2(n):
 
 @njit(cache=True)
 def exp_f32(x):
-    xc = x if x < EXP_HI else EXP_HI          # clamp so 2**n stays representable
-    xc = xc if xc > EXP_LO else EXP_LO
+    xc = EXP_HI if x > EXP_HI else x          # clamp so 2**n stays representable;
+    xc = EXP_LO if xc < EXP_LO else xc        # nan fails both tests and stays nan
     n = np.floor(fma(xc, LOG2E, HALF))
     r = fma(-n, LN2_HI, xc)
     r = fma(-n, LN2_LO, r)
@@ -109,8 +109,7 @@ def exp_f32(x):
     # are subnormal or near overflow are rounded once, correctly.
     ni = i32(n)
     n1 = ni >> 1
-    y = p * _pow2(n1) * _pow2(ni - n1)
-    return y if x == x else x                 # nan stays nan
+    return p * _pow2(n1) * _pow2(ni - n1)
 
 
 # --- log and log1p (XLA's algorithms, bit for bit) ------------------------------------------

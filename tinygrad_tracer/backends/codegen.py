@@ -94,11 +94,22 @@ def _cmp(op):
 
 def _float_fn(f32=None, f64=None):
     """A float function: the inlined polynomial for float32 where we have one,
-    else NumPy's scalar function (a call into the C math library)."""
+    else NumPy's scalar function (one call into the C math library per element)."""
     def rule(eqn, *xs):
         dtype = _in_dtype(eqn)
         fn = f32 if dtype == np.float32 and f32 else f64
         return None if fn is None else f"{fn}({', '.join(xs)})"
+    return rule
+
+
+def _libm(fn):
+    """A C-library function. float32 is computed in float64 and rounded once, as
+    eager execution does: the correctly rounded result, where float32's own
+    library function may be an ulp off."""
+    def rule(eqn, *xs):
+        if _in_dtype(eqn) != np.float32:
+            return f"{fn}({', '.join(xs)})"
+        return f"np.float32({fn}({', '.join(f'np.float64({x})' for x in xs)}))"
     return rule
 
 
@@ -122,7 +133,9 @@ def _round(eqn, x):
 
 
 def _rsqrt(eqn, x):
-    return f"{const(1, _in_dtype(eqn))} / np.sqrt({x})"
+    if _in_dtype(eqn) == np.float32:   # one rounding, as eager execution
+        return f"np.float32(1.0 / np.sqrt(np.float64({x})))"
+    return f"1.0 / np.sqrt({x})"
 
 
 def _not(eqn, x):
@@ -247,21 +260,21 @@ SCALAR_RULES = {
     lax.neg_p: _neg, lax.abs_p: _abs, lax.sign_p: _sign,
     lax.floor_p: _float_fn(f64='np.floor'), lax.ceil_p: _float_fn(f64='np.ceil'), lax.round_p: _round,
     lax.exp_p: _float_fn('exp_f32', 'np.exp'), lax.log_p: _float_fn('log_f32', 'np.log'),
-    lax.log1p_p: _float_fn('log1p_f32', 'np.log1p'), lax.expm1_p: _float_fn(f64='np.expm1'),
+    lax.log1p_p: _float_fn('log1p_f32', 'np.log1p'), lax.expm1_p: _libm('np.expm1'),
     lax.tanh_p: _float_fn('tanh_f32', 'np.tanh'), lax.logistic_p: _float_fn('logistic_f32', 'logistic_f64'),
     lax.erf_p: _float_fn('erf_f32', 'math.erf'), lax.erf_inv_p: _float_fn('erf_inv_f32'),
-    lax.sin_p: _float_fn(f64='np.sin'), lax.cos_p: _float_fn(f64='np.cos'),
-    lax.tan_p: _float_fn(f64='np.tan'), lax.asin_p: _float_fn(f64='np.arcsin'),
-    lax.acos_p: _float_fn(f64='np.arccos'), lax.atan_p: _float_fn(f64='np.arctan'),
-    lax.sinh_p: _float_fn(f64='np.sinh'), lax.cosh_p: _float_fn(f64='np.cosh'),
-    lax.asinh_p: _float_fn(f64='np.arcsinh'), lax.acosh_p: _float_fn(f64='np.arccosh'),
-    lax.atanh_p: _float_fn(f64='np.arctanh'), lax.sqrt_p: _float_fn(f64='np.sqrt'),
+    lax.sin_p: _libm('np.sin'), lax.cos_p: _libm('np.cos'),
+    lax.tan_p: _libm('np.tan'), lax.asin_p: _libm('np.arcsin'),
+    lax.acos_p: _libm('np.arccos'), lax.atan_p: _libm('np.arctan'),
+    lax.sinh_p: _libm('np.sinh'), lax.cosh_p: _libm('np.cosh'),
+    lax.asinh_p: _libm('np.arcsinh'), lax.acosh_p: _libm('np.arccosh'),
+    lax.atanh_p: _libm('np.arctanh'), lax.sqrt_p: _float_fn(f64='np.sqrt'),
     lax.rsqrt_p: _rsqrt, lax.is_finite_p: _float_fn(f64='np.isfinite'), lax.not_p: _not,
     lax.integer_pow_p: _integer_pow, lax.stop_gradient_p: _identity,
     lax.add_p: _binop('+'), lax.sub_p: _binop('-'), lax.mul_p: _binop('*'),
-    lax.div_p: _div, lax.rem_p: _rem, lax.pow_p: _float_fn(f64='np.power'),
+    lax.div_p: _div, lax.rem_p: _rem, lax.pow_p: _libm('np.power'),
     lax.max_p: _max_min('>', '|'), lax.min_p: _max_min('<', '&'),
-    lax.atan2_p: _float_fn(f64='np.arctan2'), lax.nextafter_p: _float_fn(f64='np.nextafter'),
+    lax.atan2_p: _libm('np.arctan2'), lax.nextafter_p: _float_fn(f64='np.nextafter'),
     lax.fma_p: _fma, lax.and_p: _bitop('&'), lax.or_p: _bitop('|'), lax.xor_p: _bitop('^'),
     lax.shift_left_p: _shift_left, lax.shift_right_logical_p: _shift_right_logical,
     lax.shift_right_arithmetic_p: _shift_right_arithmetic,

@@ -26,6 +26,7 @@ Nested `jit` calls (and custom_jvp/custom_vjp functions) are inlined first, so
 they fuse with their callers.
 """
 import heapq
+import math
 
 from .. import lax
 from ..array import Array
@@ -53,10 +54,7 @@ class Kernel:
 
     @property
     def size(self):
-        n = 1
-        for d in self.domain:
-            n *= d
-        return n
+        return math.prod(self.domain)
 
     def __repr__(self):
         return f"Kernel({self.name}, eqns={self.eqn_indices})"
@@ -117,7 +115,7 @@ def partition(closed, name, parallel_min):
     eqns = plan.eqns
     kind = _classify(plan)
     fusible = _fusible_edges(plan, kind)
-    groups = _Groups(plan, kind, fusible)
+    groups = _Groups(plan, [i for i, k in enumerate(kind) if k == 'member'], fusible)
     for c, e in enumerate(eqns):
         if kind[c] == 'member':
             for x in e.inputs:
@@ -236,9 +234,9 @@ def _base(plan, var):
 class _Groups:
     """Union-find over member equations, merging only where a fused loop nest exists."""
 
-    def __init__(self, plan, kind, fusible):
-        self.plan, self.kind, self.fusible = plan, kind, fusible
-        self.parent = {i: i for i, k in enumerate(kind) if k == 'member'}
+    def __init__(self, plan, members, fusible):
+        self.plan, self.fusible = plan, fusible
+        self.parent = {i: i for i in members}
         self.sets = {i: [i] for i in self.parent}
         self.succ = [sorted({u for v in e.out_binders for u in plan.users.get(v, [])})
                      for e in plan.eqns]
@@ -304,7 +302,7 @@ class _Groups:
         return True
 
     def members(self):
-        return sorted((ms for r, ms in self.sets.items()), key=lambda ms: ms[0])
+        return sorted(self.sets.values(), key=lambda ms: ms[0])
 
 
 def _owned_accesses(plan, k):
@@ -356,7 +354,7 @@ def _identifier(name):
     return codegen.py_name(text if not text[0].isdigit() else f"f_{text}")
 
 
-# --- flattening: inline nested jit calls, fold constants, drop dead equations ------------------------------------
+# --- flattening: inline nested calls, fold constants, drop dead equations -----------------------
 
 # Call-like primitives whose result is their jaxpr's: inlined, so their bodies fuse
 # with the code around them. (A custom derivative only matters to autodiff.)

@@ -28,6 +28,7 @@ import builtins
 import hashlib
 import importlib
 import importlib.util
+import math
 import os
 import sys
 import threading
@@ -223,6 +224,66 @@ def _dot_expr(eqn, lhs, rhs, out=None):
     return expr if same_dtype else f"({expr}).astype(_np.{aval.dtype.name})"
 
 
+def _flops(eqn):
+    (lc, _), (lb, _) = eqn.params['dimension_numbers']
+    lhs, rhs = eqn.inputs[0].aval, eqn.inputs[1].aval
+    contracted = math.prod(lhs.shape[i] for i in lc)
+    return 2 * contracted * math.prod(eqn.out_binders[0].aval.shape)
+
+
+class _BlasThreads:
+    """Run a function with NumPy's BLAS on one thread, then restore its setting.
+
+    A BLAS call on two threads waits for the second thread at its end. When
+    another program has that core (our CI machine has two), the wait lasts a
+    scheduler time slice, ~10 ms, against ~0.2 ms of work for the matrices of
+    a small network. Needs threadpoolctl to reach the BLAS library; without
+    it, BLAS keeps its own setting."""
+
+    def __init__(self):
+        try:
+            import threadpoolctl
+            controllers = threadpoolctl.ThreadpoolController().select(user_api='blas').lib_controllers
+        except Exception:   # not installed, or no BLAS it knows: leave BLAS alone
+            controllers = []
+        numpy_dir = os.path.dirname(os.path.dirname(np.__file__))
+        self.blas = [c for c in controllers if c.filepath.startswith(numpy_dir)][:1]
+
+    def single_threaded(self, fn):
+        if not self.blas:
+            return fn
+        blas = self.blas[0]
+
+        def run(*args):
+            before = blas.get_num_threads()
+            blas.set_num_threads(1)
+            try:
+                return fn(*args)
+            finally:
+                blas.set_num_threads(before)
+        return run
+
+
+_blas_threads = _BlasThreads()
+
+# Matrix products below this many flops run on one BLAS thread (see _BlasThreads).
+SINGLE_THREAD_BLAS_FLOPS = 1 << 27
+
+
+def _with_arena(run_arena, run_fresh):
+    """Use the arena unless another thread is using it right now."""
+    lock = threading.Lock()
+
+    def run(*args):
+        if lock.acquire(False):
+            try:
+                return run_arena(*args)
+            finally:
+                lock.release()
+        return run_fresh(*args)
+    return run
+
+
 def _view_expr(eqn, x):
     """NumPy source for a layout op (a view where NumPy can make one)."""
     p, out = eqn.params, eqn.out_binders[0].aval.shape
@@ -339,18 +400,13 @@ class Executable:
         for v in arena:
             g[f"_arena_{py[v]}"] = np.empty(v.aval.shape, v.aval.dtype)
         self.driver_source = self._driver(g, arena)
-        if not arena:
-            return g[self._fn]
-        self._driver(g, set(), suffix='_fresh')
-        run_arena, run_fresh, lock = g[self._fn], g[self._fn + '_fresh'], threading.Lock()
-
-        def run(*args):
-            if lock.acquire(False):
-                try:
-                    return run_arena(*args)
-                finally:
-                    lock.release()
-            return run_fresh(*args)
+        run = g[self._fn]
+        if arena:
+            self._driver(g, set(), suffix='_fresh')
+            run = _with_arena(run, g[self._fn + '_fresh'])
+        dots = [s.eqn for s in self.plan.steps if s.kind == 'dot']
+        if dots and all(_flops(e) < SINGLE_THREAD_BLAS_FLOPS for e in dots):
+            run = _blas_threads.single_threaded(run)
         return run
 
     def _arena_vars(self):
