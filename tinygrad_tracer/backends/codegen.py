@@ -13,7 +13,7 @@ accumulator. `loops.py` puts these lines into a loop nest.
 """
 import builtins
 import keyword
-import re
+import math
 
 import numpy as np
 
@@ -313,10 +313,16 @@ def has_scalar_rule(eqn):
 # --- reductions ----------------------------------------------------------------------------------
 
 def _acc_dtype(eqn):
-    # Sums and products accumulate in 64 bits: float32 sums stay accurate, and
-    # integer sums wrap exactly as 32-bit arithmetic would once cast back.
+    """Integer sums and products accumulate in 64 bits (they wrap exactly as 32-bit
+    arithmetic would, once cast back). Float ones of up to 32 elements add one
+    after another in their own precision, in row-major order, as XLA:CPU (and so
+    eager execution) does, giving the same bits; longer ones accumulate in
+    float64, which keeps a long float32 sum accurate."""
     dtype = _in_dtype(eqn)
-    return {'f': np.float64, 'i': np.int64, 'u': np.uint64}.get(dtype.kind, dtype)
+    if dtype.kind == 'f':
+        shape, axes = eqn.inputs[0].aval.shape, eqn.params['axes']
+        return dtype if math.prod(shape[a] for a in axes) <= 32 else np.float64
+    return {'i': np.int64, 'u': np.uint64}.get(dtype.kind, dtype)
 
 
 class Reduction:
