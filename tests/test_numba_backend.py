@@ -214,9 +214,21 @@ def test_column_reduction_reads_rows_in_order():
     x = jnp.asarray(np.random.default_rng(0).normal(size=(7, 5)).astype(np.float32))
     f = numba_jit(lambda x: jnp.tanh(x).sum(0) * 2.0)
     (k,) = compiled(f, x).kernels
-    assert 'acc_c = np.empty((n1, ), np.float64)' in k.source
+    assert 'acc_c = np.empty((n1,), np.float32)' in k.source
     assert 'for i0 in range(n0):\n        for i1 in range(n1):' in k.source
     assert_matches(f(x), jnp.tanh(x).sum(0) * 2.0, rtol=1e-6)
+
+
+def test_float_sums_add_in_xlas_order():
+    """Up to 32 elements: one after another in float32, as XLA (and eager execution):
+    the same bits. Longer: a float64 accumulator."""
+    x = jnp.asarray(np.random.default_rng(0).normal(size=(6, 32)).astype(np.float32) * 1e3)
+    f = numba_jit(lambda x: (x.sum(1), x.sum()))
+    short, long = compiled(f, x).kernels[0].source, compiled(f, x).kernels[-1].source
+    assert 'acc_b = np.float32(0.0)' in short and 'np.float64(0.0)' in long
+    got, want = f(x), (x.sum(1), x.sum())
+    np.testing.assert_array_equal(np.asarray(got[0]), np.asarray(want[0]))
+    np.testing.assert_allclose(np.asarray(got[1]), np.asarray(want[1]), rtol=1e-6)
 
 
 def test_nested_jit_is_inlined_and_fused():
@@ -293,19 +305,28 @@ def _control(x, n):
     z = lax.cond(y.sum() > 0, lambda a: a * 2.0, lambda a: -a, y)
     w = lax.while_loop(lambda c: c < 100.0, lambda c: c * 3.0, jnp.abs(x[0, 0]) + 1.0)
     c, ys = lax.scan(lambda c, xi: (c + xi, c * xi), jnp.zeros(x.shape[1:]), x)
-    return z, w, c, ys
+    s, ss = lax.scan(lambda c, xi: (c + xi, c * xi), 0.0, x[:, 0])   # 0-d slices and results
+    return z, w, c, ys, s, ss
 
 
-def test_control_flow_bodies_are_compiled():
+def test_loops_run_in_compiled_code():
     x = jnp.asarray(np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32))
     f = numba_jit(_control, static_argnums=1)
     exe = compiled(f, x, 5)
-    # fori_loop (a scan), the two branches, the while loop's cond and body, the scan
-    assert [s.name for s in exe.subexecutables] == ['scan_body', 'cond_branch', 'cond_branch',
-                                                   'while_cond', 'while_body', 'scan_body']
-    assert all(sub.kernels for sub in exe.subexecutables)
+    assert len(exe.compiled_loops) == 4   # fori_loop (a scan), while_loop, two scans
+    assert [s.name for s in exe.subexecutables] == ['cond_branch', 'cond_branch']
+    assert "def loop(x0):\n    x0, = x0.copy(),   # writable, like the body's results\n" \
+        "    while while_cond(x0)[0][()]:" in exe.as_text()
     assert_matches(f(x, 5), _control(x, 5), rtol=1e-5)
-    assert '# --- cond_branch ---' in exe.as_text()
+
+
+def test_loop_with_a_matrix_product_runs_in_python():
+    w = jnp.asarray(np.eye(3, dtype=np.float32) * 0.5)
+    f = numba_jit(lambda x: lax.fori_loop(0, 3, lambda i, c: jnp.tanh(c @ w), x))
+    x = jnp.ones((2, 3))
+    exe = compiled(f, x)
+    assert not exe.compiled_loops and [s.name for s in exe.subexecutables] == ['scan_body']
+    assert_matches(f(x), lax.fori_loop(0, 3, lambda i, c: jnp.tanh(c @ w), x))
 
 
 # --- the executable --------------------------------------------------------------------------------

@@ -253,7 +253,7 @@ def kernel_function(k, plan):
                 return re.sub(r"\b(acc|idx|v|i|take)\b", lambda mt: sub[mt.group()], s)
             for a, (value, dtype) in red.init.items():
                 if columns:
-                    sizes = ''.join(f"n{p}, " for p in kept)
+                    sizes = ', '.join(f"n{p}" for p in kept) + (',' if len(kept) == 1 else '')
                     allocs.append(f"{a}_{name} = np.empty(({sizes}), {np_type(dtype)})")
                 init.append(f"{sub[a]} = {const(value, dtype)}")
             update.append(f"# {describe(eqn, plan.names)}")

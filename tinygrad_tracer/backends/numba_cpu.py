@@ -7,22 +7,27 @@
 
 1. `fusion.partition` splits the equations into steps: fused loop kernels,
    BLAS calls for `dot_general`, NumPy views, control flow, and fallbacks
-   (a primitive without code generation runs its NumPy impl; with
-   `TT_DEBUG=1` each one is logged).
-2. `codegen` writes each kernel's Python source. The file is named by a
-   hash of its text and saved in the cache folder (`TT_CACHE_DIR`, default
-   `~/.cache/tinygrad_tracer`), then compiled with
-   `numba.njit(cache=True)`: a second process finds the machine code there
-   and skips compilation. Kernels are compiled right away, for arguments
-   typed from the jaxpr's avals (`TT_DEBUG=2` prints each with its time).
+   (a primitive without code generation runs its NumPy impl; `TT_DEBUG=1`
+   logs each one).
+2. `loops.kernel_function` (with `codegen`'s scalar rules) writes each
+   kernel's Python source. The file is named by a hash of its text and saved
+   in the cache folder (`TT_CACHE_DIR`, default `~/.cache/tinygrad_tracer`),
+   then compiled with `numba.njit(cache=True)`, right away, for argument
+   types known from the avals: a second process finds the machine code on
+   disk and skips compilation. `TT_DEBUG=2` prints each kernel and its time.
 3. It writes a *driver*: one plain Python function that unwraps the input
-   Arrays, allocates each kernel's outputs with NumPy (faster than
-   allocating inside Numba), calls the steps in order and wraps the results.
-   Everything is decided at compile time, so a call costs little more than
-   the kernel calls themselves.
+   Arrays, calls the steps in order and wraps the results. Kernels get their
+   output arrays from it (allocating inside Numba is slower); intermediates
+   live in an arena allocated once. Everything is decided at compile time,
+   so a call costs little more than the kernel calls themselves.
 4. The `Executable` it returns runs the driver; `as_text()` shows the
    partition, the driver and every kernel's source, and `kernels` lists the
    kernels (name, fused equation indices, source) for the visualizer.
+
+Threads: big kernels (`PARALLEL_MIN` elements) split their outer loop over
+the cores; small matrix products run on one BLAS thread. On a small busy
+machine a thread that has to wait for another core costs a scheduler time
+slice (milliseconds), more than these loops take.
 """
 import builtins
 import hashlib
@@ -48,7 +53,7 @@ from numba import types as nb_types   # noqa: E402
 from .. import lax
 from ..array import Array
 from ..jaxpr import Literal, Var
-from . import _fastmath, codegen, fusion, loops
+from . import _fastmath, codegen, compiled_loops, fusion, loops
 
 _settings = importlib.import_module('..config', __package__)   # DEBUG may change at run time
 
@@ -320,9 +325,18 @@ def _fallback(eqn):
 
 # --- control flow: each body is compiled, the loop runs here ----------------------------------------
 
-def _control(eqn, subs):
+def _control(eqn, subs, loops_text):
+    """A Python function running a cond / while / scan equation on NumPy arrays."""
     p = eqn.params
     name = eqn.primitive.name
+    if name in ('while', 'scan'):
+        source = compiled_loops.loop_source(eqn, _kernel_source, PARALLEL_MIN)
+        if source is not None:   # the whole loop in one Numba function
+            loops_text.append(source)
+            text = _MODULE_HEADER.format(name='loop', fn=name, eqns='of the loop body',
+                                         version=LIBRARY_VERSION,
+                                         helpers=',\n    '.join(codegen.HELPERS)) + source
+            return _compiled_loop(eqn, _load_module(text).loop)
     if name == 'cond':
         branches = [_sub(b, 'cond_branch', subs) for b in p['branches']]
 
@@ -356,6 +370,18 @@ def _control(eqn, subs):
     return run_scan
 
 
+def _compiled_loop(eqn, loop):
+    if eqn.primitive.name == 'while':
+        return lambda *args: list(loop(*args))
+    p = eqn.params
+    y_avals = p['jaxpr'].out_avals[p['num_carry']:]
+
+    def run_scan(*args):
+        ys = [np.empty((p['length'], *a.shape), a.dtype) for a in y_avals]
+        return list(loop(*args, *ys)) + ys
+    return run_scan
+
+
 def _sub(closed, what, subs):
     exe = Executable(closed, what, raw=True)
     subs.append(exe)
@@ -377,7 +403,7 @@ class Executable:
         self.closed_jaxpr, self.name, self.raw = closed_jaxpr, name, raw
         self.plan = fusion.partition(closed_jaxpr, name, PARALLEL_MIN)
         self.kernels = self.plan.kernels
-        self.subexecutables = []
+        self.subexecutables, self.compiled_loops = [], []   # control-flow bodies
         self.fallbacks = [s.eqn.primitive.name for s in self.plan.steps if s.kind == 'fallback']
         self._run = self._make_driver()
 
@@ -394,8 +420,9 @@ class Executable:
             if step.kind == 'kernel':
                 g[step.name] = _build_kernel(step, plan, self.name)
             elif step.kind in ('control', 'fallback'):
-                g[f"_{step.kind}{step.index}"] = (_control(step.eqn, self.subexecutables)
-                                                  if step.kind == 'control' else _fallback(step.eqn))
+                g[f"_{step.kind}{step.index}"] = (
+                    _control(step.eqn, self.subexecutables, self.compiled_loops)
+                    if step.kind == 'control' else _fallback(step.eqn))
         arena = self._arena_vars()
         for v in arena:
             g[f"_arena_{py[v]}"] = np.empty(v.aval.shape, v.aval.dtype)
@@ -436,10 +463,12 @@ class Executable:
         plan, raw, py = self.plan, self.raw, self.plan.py_names
         lines = []
 
+        literals = {}
+
         def value(x):
             """Source naming the value of x (a global for literals)."""
             if isinstance(x, Literal):
-                key = f"_lit{id(x)}"
+                key = literals.setdefault(id(x), f"_lit{len(literals)}")
                 g[key] = np.asarray(x.val)
                 return key
             return py[x]
@@ -461,7 +490,7 @@ class Executable:
             if raw:
                 outs.append(value(x))
             elif isinstance(x, Literal) or x in plan.constvars:
-                key = f"_out{id(x)}"
+                key = f"_out{len(outs)}"
                 g[key] = Array(np.asarray(x.val if isinstance(x, Literal) else g[py[x]]),
                                x.aval.weak_type)
                 outs.append(key)
@@ -520,6 +549,7 @@ class Executable:
         parts += [f"# kernel {k.name}, cached in {k.path}\n{k.source}" for k in self.kernels]
         for sub in self.subexecutables:
             parts.append(f"# --- {sub.name} ---\n{sub.as_text()}")
+        parts += [f"# --- a loop compiled whole ---\n{text}" for text in self.compiled_loops]
         return '\n'.join(parts)
 
     def __repr__(self):
