@@ -86,7 +86,8 @@ def test_special_values():
         np.testing.assert_array_equal(apply("tanh", x), np.float32([1, -1, np.nan, 0, -0.0, 1e-45, 1, -1]))
         np.testing.assert_array_equal(apply('logistic', x), [1, 0, np.nan, 0.5, 0.5, 0.5, 1, 0])
         # XLA flushes subnormals: log(1e-45) is -inf, as in eager execution and JAX
-        np.testing.assert_array_equal(apply('log', x)[:6], [np.inf, np.nan, np.nan, -np.inf, -np.inf, -np.inf])
+        np.testing.assert_array_equal(apply('log', x)[:6],
+                                      [np.inf, np.nan, np.nan, -np.inf, -np.inf, -np.inf])
     assert np.signbit(apply('tanh', np.array([-0.0], np.float32))[0])
 
 

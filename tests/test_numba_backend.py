@@ -21,7 +21,7 @@ pytest.importorskip('numba')
 
 import tinygrad_tracer as jax                          # noqa: E402
 import tinygrad_tracer.numpy as jnp                    # noqa: E402
-from tinygrad_tracer import config, lax, random, tree_util   # noqa: E402
+from tinygrad_tracer import lax, random, tree_util   # noqa: E402
 from tinygrad_tracer.backends import numba_cpu         # noqa: E402
 from functions import CASES, CASE_IDS                  # noqa: E402
 
@@ -194,7 +194,10 @@ def test_small_kernels_stay_serial():
 def test_softmax_partition():
     """Max pass, exp-and-sum pass, then the normalization: each pass reads the result
     of the one before through a broadcast, so they cannot share a loop."""
-    f = numba_jit(lambda x: jnp.exp(x - x.max(1, keepdims=True)) / jnp.exp(x - x.max(1, keepdims=True)).sum(1, keepdims=True))
+    def softmax(x):
+        e = jnp.exp(x - x.max(1, keepdims=True))
+        return e / e.sum(1, keepdims=True)
+    f = numba_jit(softmax)
     x = jnp.asarray(np.random.default_rng(0).normal(size=(4, 6)).astype(np.float32))
     kernels = compiled(f, x).kernels
     assert [(k.domain, k.reduced) for k in kernels] == [((4, 6), (1,)), ((4, 6), (1,)), ((4, 6), ())]
@@ -382,6 +385,24 @@ def test_calls_from_several_threads():
     finally:
         sys.setswitchinterval(interval)
     assert not errors
+
+
+def test_threads_follow_the_free_cores(monkeypatch):
+    """While other programs keep the cores busy, kernels and BLAS run on one thread."""
+    import numba
+    from tinygrad_tracer.backends import threads
+    seen = []
+
+    def probe():
+        seen.append(numba.get_num_threads())
+    run = threads.limit_threads(probe, parallel_kernels=True, blas=True)
+    before = numba.get_num_threads()
+    for others in (threads.CORES, 0):
+        monkeypatch.setattr(threads, '_other_running', lambda: others)
+        monkeypatch.setattr(threads.budget, 'checked', -1e9)   # look again now
+        run()
+    assert seen == [1, min(threads.CORES, numba.config.NUMBA_NUM_THREADS)]
+    assert numba.get_num_threads() == before
 
 
 def test_blas_thread_setting_is_restored():

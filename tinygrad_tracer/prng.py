@@ -128,7 +128,7 @@ def _counters(shape):
     of a 64-bit count (the partitionable stream's counters)."""
     size = math.prod(shape)
     if size >= 2 ** 32:
-        raise NotImplementedError("random arrays of 2**32 or more elements are not supported")
+        raise ValueError("random arrays of 2**32 or more elements are not supported")
     low = lax.reshape(lax.iota(_U32, size), shape) if shape else _const(0, _U32)
     return _const(0, _U32, shape), low
 
@@ -406,7 +406,7 @@ def _random_bits(data, bit_width, shape):
     """uint{bit_width} array of `shape` from key data (both streams, as JAX)."""
     dtype = _UINT[bit_width]
     if bit_width == 64:
-        raise NotImplementedError("64-bit random bits need x64, which tinygrad_tracer.random "
+        raise ValueError("64-bit random bits need x64, which tinygrad_tracer.random "
                                   "does not support; use uint32.")
     if _partitionable():
         k1, k2 = _key_words(data)
@@ -415,7 +415,7 @@ def _random_bits(data, bit_width, shape):
     size = math.prod(shape)
     words = -(-bit_width * size // 32)
     if words >= 2 ** 32 - 1:
-        raise NotImplementedError("random arrays this large are not supported")
+        raise ValueError("random arrays this large are not supported")
     out = threefry_2x32(data, lax.iota(_U32, words))
     if bit_width == 32:
         return lax.reshape(out, shape)

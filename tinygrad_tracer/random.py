@@ -185,7 +185,7 @@ def gumbel(key, shape=(), dtype=None, mode='low'):
     data, _ = _unwrap('gumbel', key)
     dtype = _float_dtype(dtype, 'gumbel')
     if mode not in (None, 'low'):
-        raise NotImplementedError(f"gumbel mode={mode!r} is not implemented here; use mode='low' "
+        raise ValueError(f"gumbel mode={mode!r} is not implemented here; use mode='low' "
                                   f"(JAX's default).")
     u = _uniform(data, _canonical_shape(shape, 'gumbel'), dtype, float(_finfo(dtype).tiny), 1.0)
     return lax.neg(lax.log(lax.neg(lax.log(u))))

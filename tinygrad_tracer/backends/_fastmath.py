@@ -23,7 +23,6 @@ Cody-Waite + polynomial versions, within 2 ulp of the correctly rounded
 result that eager execution gives.
 """
 import numpy as np
-from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 

@@ -18,7 +18,6 @@ import math
 import numpy as np
 
 from .. import lax
-from ..jaxpr import Literal
 
 SUPPORTED_DTYPES = {np.dtype(t) for t in (np.bool_, np.int8, np.int16, np.int32, np.int64,
                                           np.uint8, np.uint16, np.uint32, np.uint64,
@@ -165,7 +164,8 @@ def _div(eqn, x, y):
     if not _is_int(dtype):
         return f"{x} / {y}"
     if dtype.kind == 'u':
-        return f"({np_type(dtype)}({x} // {y}) if {y} != 0 else {const(-1 % 2 ** (8 * dtype.itemsize), dtype)})"
+        all_ones = const(np.iinfo(dtype).max, dtype)   # -1, wrapped around
+        return f"({np_type(dtype)}({x} // {y}) if {y} != 0 else {all_ones})"
     return _wrap(eqn, f"int_div(np.int64({x}), np.int64({y}))")
 
 

@@ -99,7 +99,7 @@ def _scan_loop(p):
     tup = ', '.join(carry) + (',' if len(carry) == 1 else '')
     index = f"{length - 1} - it" if p['reverse'] else "it"
     body_args = consts + carry + [f"np.asarray({x}[i])" for x in xs]   # 0-d arrays, never scalars
-    lines = [f"@njit(cache=True, error_model='numpy')",
+    lines = ["@njit(cache=True, error_model='numpy')",
              f"def loop({', '.join(consts + carry + xs + ys)}):",
              f"    {tup} = {', '.join(f'{x}.copy()' for x in carry)}{',' if len(carry) == 1 else ''}",
              f"    for it in range({length}):",

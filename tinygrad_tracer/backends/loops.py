@@ -142,22 +142,6 @@ def describe(eqn, names):
     return f"{outs} = {eqn.primitive.name}{f'[{params}]' if params else ''} {ins}".rstrip()
 
 
-# --- printing an equation as a comment ----------------------------------------------------------
-
-def describe(eqn, names):
-    """One line in the jaxpr's own notation: `c:bool[5] = gt a b`."""
-    def fmt(v):
-        if isinstance(v, np.dtype):
-            return v.name
-        if hasattr(v, 'eqns') or (isinstance(v, tuple) and v and hasattr(v[0], 'eqns')):
-            return '{...}'   # a nested jaxpr: see the jaxpr printout
-        return ' '.join(str(v).split())
-    outs = ' '.join(f"{names[v]}:{v.aval.str_short()}" for v in eqn.out_binders)
-    params = ' '.join(f"{k}={fmt(v)}" for k, v in sorted(eqn.params.items()))
-    ins = ' '.join(names[x] for x in eqn.inputs)
-    return f"{outs} = {eqn.primitive.name}{f'[{params}]' if params else ''} {ins}".rstrip()
-
-
 # --- the loop nest -------------------------------------------------------------------------------
 
 class _Writer:
@@ -183,6 +167,24 @@ class _Writer:
 
     def text(self):
         return '\n'.join(self.lines) + '\n'
+
+
+def _accumulate(eqn, name, x, i, kept):
+    """Lines (allocate, initialize, update, finish) of reduction `eqn` of element `x`
+    at reduced index `i`, with a scalar accumulator, or a row of them indexed by
+    the `kept` positions."""
+    red = REDUCTIONS[eqn.primitive](eqn)
+    at = f"[{', '.join(f'i{p}' for p in kept)}]" if kept else ''
+    sub = {a: f"{a}_{name}{at}" for a in red.init}
+    sub.update(v=x, i=i, take=f"take_{name}")
+
+    def fill(line):   # one pass, so a substituted name is never replaced again
+        return re.sub(r"\b(acc|idx|v|i|take)\b", lambda m: sub[m.group()], line)
+    sizes = ', '.join(f"n{p}" for p in kept or ()) + (',' if kept and len(kept) == 1 else '')
+    allocs = [f"{a}_{name} = np.empty(({sizes}), {np_type(dtype)})"
+              for a, (_, dtype) in red.init.items()] if kept else []
+    init = [f"{sub[a]} = {const(value, dtype)}" for a, (value, dtype) in red.init.items()]
+    return allocs, init, [fill(line) for line in red.update], [f"{name} = {fill(red.final)}"]
 
 
 def reduced_outer(domain, reduced):
@@ -238,27 +240,16 @@ def kernel_function(k, plan):
         return names[x]
 
     full, post, allocs, init, update, final = [], [], [], [], [], []
-    acc_at = subscript([f"i{p}" for p in kept]) if columns else ''
     for m in k.members:
         eqn = eqns[m]
         out = eqn.out_binders[0]
         name = names[out]
         if eqn.primitive in REDUCTIONS and R:
             x = operand(eqn.inputs[0], 'full', full)
-            red = REDUCTIONS[eqn.primitive](eqn)
-            sub = {a: f"{a}_{name}{acc_at}" for a in red.init}
-            sub.update(v=x, i=f"i{R[0]}", take=f"take_{name}")
-
-            def fill(s, sub=sub):   # one pass, so a substituted name is never replaced again
-                return re.sub(r"\b(acc|idx|v|i|take)\b", lambda mt: sub[mt.group()], s)
-            for a, (value, dtype) in red.init.items():
-                if columns:
-                    sizes = ', '.join(f"n{p}" for p in kept) + (',' if len(kept) == 1 else '')
-                    allocs.append(f"{a}_{name} = np.empty(({sizes}), {np_type(dtype)})")
-                init.append(f"{sub[a]} = {const(value, dtype)}")
-            update.append(f"# {describe(eqn, plan.names)}")
-            update.extend(fill(s) for s in red.update)
-            final.append(f"{name} = {fill(red.final)}")
+            lines = _accumulate(eqn, name, x, f"i{R[0]}", kept if columns else None)
+            for part, new in zip((allocs, init, update, final), lines):
+                part += new
+            update.insert(len(update) - len(lines[2]), f"# {describe(eqn, plan.names)}")
             continue
         level = level_of(out) if R else 'full'
         body = full if level == 'full' else post

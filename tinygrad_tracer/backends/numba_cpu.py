@@ -25,15 +25,13 @@
    kernels (name, fused equation indices, source) for the visualizer.
 
 Threads: big kernels (`PARALLEL_MIN` elements) split their outer loop over
-the cores; small matrix products run on one BLAS thread. On a small busy
-machine a thread that has to wait for another core costs a scheduler time
-slice (milliseconds), more than these loops take.
+the cores, and BLAS uses them too, but only the cores no other program is
+using at the time of the call (see `threads.py`).
 """
 import builtins
 import hashlib
 import importlib
 import importlib.util
-import math
 import os
 import sys
 import threading
@@ -53,14 +51,13 @@ from numba import types as nb_types   # noqa: E402
 from .. import lax
 from ..array import Array
 from ..jaxpr import Literal, Var
-from . import _fastmath, codegen, compiled_loops, fusion, loops
+from . import _fastmath, codegen, compiled_loops, fusion, loops, threads
 
 _settings = importlib.import_module('..config', __package__)   # DEBUG may change at run time
 
-# Kernels over at least this many elements run their outer loop on every core
-# (prange). Below it, waking the threads costs more than it saves; on a busy
-# machine (our 2-core CI box) the other core is often taken anyway.
-PARALLEL_MIN = 1 << 18
+# Kernels over at least this many elements run their outer loop on every free
+# core (prange); below it, waking the threads costs more than it saves.
+PARALLEL_MIN = 1 << 16
 
 # Kernels this process compiled, loaded from the disk cache, or reused from memory.
 stats = {'compiled': 0, 'loaded': 0, 'reused': 0}
@@ -87,7 +84,7 @@ def _library_version():
 LIBRARY_VERSION = _library_version()
 
 _MODULE_HEADER = """\
-# Kernel {name} of jit({fn}), written by tinygrad_tracer's Numba backend.
+# {name} of jit({fn}), written by tinygrad_tracer's Numba backend.
 # Fuses the jaxpr equations {eqns}. Library version {version}.
 import math
 
@@ -99,6 +96,12 @@ from tinygrad_tracer.backends._fastmath import (
 
 
 """
+
+
+def _module_text(name, fn, eqns, source):
+    """A kernel (or loop) module: the header, then the functions' source."""
+    return _MODULE_HEADER.format(name=name, fn=fn, eqns=eqns, version=LIBRARY_VERSION,
+                                 helpers=',\n    '.join(codegen.HELPERS)) + source
 
 
 def _log(msg):
@@ -152,10 +155,7 @@ def _array_type(aval, readonly):
 def _build_kernel(k, plan, fn_name):
     """Write, import and compile kernel `k`; returns its Numba dispatcher."""
     k.source = _kernel_source(k, plan)
-    text = _MODULE_HEADER.format(name=k.name, fn=fn_name, eqns=_ranges(k.eqn_indices),
-                                 version=LIBRARY_VERSION,
-                                 helpers=',\n    '.join(codegen.HELPERS)) + k.source
-    module = _load_module(text)
+    module = _load_module(_module_text(k.name, fn_name, _ranges(k.eqn_indices), k.source))
     k.path = module.__file__
     dispatcher = getattr(module, k.name)
     # Inputs are typed read-only (Arrays are) and C-contiguous (the driver makes
@@ -229,52 +229,6 @@ def _dot_expr(eqn, lhs, rhs, out=None):
     return expr if same_dtype else f"({expr}).astype(_np.{aval.dtype.name})"
 
 
-def _flops(eqn):
-    (lc, _), (lb, _) = eqn.params['dimension_numbers']
-    lhs, rhs = eqn.inputs[0].aval, eqn.inputs[1].aval
-    contracted = math.prod(lhs.shape[i] for i in lc)
-    return 2 * contracted * math.prod(eqn.out_binders[0].aval.shape)
-
-
-class _BlasThreads:
-    """Run a function with NumPy's BLAS on one thread, then restore its setting.
-
-    A BLAS call on two threads waits for the second thread at its end. When
-    another program has that core (our CI machine has two), the wait lasts a
-    scheduler time slice, ~10 ms, against ~0.2 ms of work for the matrices of
-    a small network. Needs threadpoolctl to reach the BLAS library; without
-    it, BLAS keeps its own setting."""
-
-    def __init__(self):
-        try:
-            import threadpoolctl
-            controllers = threadpoolctl.ThreadpoolController().select(user_api='blas').lib_controllers
-        except Exception:   # not installed, or no BLAS it knows: leave BLAS alone
-            controllers = []
-        numpy_dir = os.path.dirname(os.path.dirname(np.__file__))
-        self.blas = [c for c in controllers if c.filepath.startswith(numpy_dir)][:1]
-
-    def single_threaded(self, fn):
-        if not self.blas:
-            return fn
-        blas = self.blas[0]
-
-        def run(*args):
-            before = blas.get_num_threads()
-            blas.set_num_threads(1)
-            try:
-                return fn(*args)
-            finally:
-                blas.set_num_threads(before)
-        return run
-
-
-_blas_threads = _BlasThreads()
-
-# Matrix products below this many flops run on one BLAS thread (see _BlasThreads).
-SINGLE_THREAD_BLAS_FLOPS = 1 << 27
-
-
 def _with_arena(run_arena, run_fresh):
     """Use the arena unless another thread is using it right now."""
     lock = threading.Lock()
@@ -306,7 +260,8 @@ def _view_expr(eqn, x):
         return f"_np.broadcast_to({x}.reshape({tuple(expanded)}), {tuple(out)})"
     if prim is lax.slice_p:
         strides = p['strides'] or (1,) * len(out)
-        return f"{x}[{', '.join(f'{s}:{l}:{st}' for s, l, st in zip(p['start_indices'], p['limit_indices'], strides))},]"
+        window = zip(p['start_indices'], p['limit_indices'], strides)
+        return f"{x}[{', '.join(f'{s}:{l}:{st}' for s, l, st in window)},]"
     return f"{x}[{', '.join('::-1' if d in p['dimensions'] else ':' for d in range(len(out)))},]"   # rev
 
 
@@ -333,10 +288,11 @@ def _control(eqn, subs, loops_text):
         source = compiled_loops.loop_source(eqn, _kernel_source, PARALLEL_MIN)
         if source is not None:   # the whole loop in one Numba function
             loops_text.append(source)
-            text = _MODULE_HEADER.format(name='loop', fn=name, eqns='of the loop body',
-                                         version=LIBRARY_VERSION,
-                                         helpers=',\n    '.join(codegen.HELPERS)) + source
-            return _compiled_loop(eqn, _load_module(text).loop)
+            if _settings.DEBUG >= 2:
+                _log(f"numba: the {name} loop runs compiled whole (compiled on its first "
+                     f"call):\n{source}")
+            module = _load_module(_module_text('loop', name, 'of the loop body', source))
+            return _compiled_loop(eqn, module.loop)
     if name == 'cond':
         branches = [_sub(b, 'cond_branch', subs) for b in p['branches']]
 
@@ -431,10 +387,8 @@ class Executable:
         if arena:
             self._driver(g, set(), suffix='_fresh')
             run = _with_arena(run, g[self._fn + '_fresh'])
-        dots = [s.eqn for s in self.plan.steps if s.kind == 'dot']
-        if dots and all(_flops(e) < SINGLE_THREAD_BLAS_FLOPS for e in dots):
-            run = _blas_threads.single_threaded(run)
-        return run
+        return threads.limit_threads(run, any(k.parallel for k in self.kernels),
+                                     any(s.kind == 'dot' for s in self.plan.steps))
 
     def _arena_vars(self):
         """Intermediates written by kernels or BLAS calls that never leave the call."""
