@@ -17,8 +17,10 @@ from functions import CASES, CASE_IDS, seeds
 @settings(max_examples=2, deadline=None)
 @given(seed=seeds)
 def test_jit_matches_eager(case, seed):
+    # The interpreter replays the jaxpr with the eager impls, so results are bit-exact.
+    # (The Numba backend's ulp-level differences are tested in test_numba_backend.py.)
     args = [jnp.asarray(a) for a in case.make_args(np.random.default_rng(seed))]
-    f = jax.jit(case.fn)
+    f = jax.jit(case.fn, backend='interpret')
     check_jaxpr(f.lower(*args).jaxpr.jaxpr)
     got, want = f(*args), case.fn(*args)
     assert tree_util.tree_structure(got) == tree_util.tree_structure(want)
@@ -165,7 +167,7 @@ def test_debug_log_explains_retraces(capsys, monkeypatch):
 # --- lower, backends, eval_shape ------------------------------------------------------------------
 
 def test_lower_gives_jaxpr_and_text():
-    lowered = jax.jit(lambda x: jnp.sin(x) * 2).lower(1.0)
+    lowered = jax.jit(lambda x: jnp.sin(x) * 2, backend='interpret').lower(1.0)
     assert str(lowered.jaxpr) == "{ lambda ; a:f32[]. let b:f32[] = sin a; c:f32[] = mul b 2.0:f32[] in (c,) }"
     assert lowered.as_text() == str(lowered.jaxpr)   # the interpreter runs the jaxpr as is
     exe = lowered.compile()
@@ -275,7 +277,9 @@ def test_seed_003_selu_jit():
 
     v = random.normal(key, (1000000,))
     selu_jit = jax.jit(selu)
-    np.testing.assert_array_equal(selu_jit(v).block_until_ready(), selu(v))
+    # The Numba backend's float32 exp is within 2 ulp of eager's; alpha * exp(x) - alpha
+    # cancels near 0, so the absolute error there is about one ulp of alpha.
+    np.testing.assert_allclose(selu_jit(v).block_until_ready(), selu(v), rtol=1e-6, atol=3e-7)
 
 
 def test_seed_002_matmul_relu_add():

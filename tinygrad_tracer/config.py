@@ -10,7 +10,7 @@ class Config:
     _defaults = {
         'jax_enable_x64': False,              # 64-bit types (finite-difference tests use it)
         'jax_threefry_partitionable': True,   # JAX's current random bit stream
-        'jax_default_backend': 'interpret',   # what jit(f) runs with: 'interpret' or 'numba'
+        'jax_default_backend': 'numba',       # what jit(f) runs with: 'numba', 'interpret' or 'cuda'
     }
 
     def __init__(self):
