@@ -32,16 +32,12 @@ while the kept axes give every thread work; a full reduction to one scalar
 runs on a single thread.
 """
 import math
-import re
 
 import numpy as np
 from numba import config as numba_config, cuda
 
-from .. import lax
-from ..jaxpr import Literal
 from . import codegen, loops
 from .loops import _paren
-from .codegen import REDUCTIONS, const, key, np_type, scalar_expr, unit_reduction
 
 HEADER = """\
 # Kernel {name} of jit({fn}), written by tinygrad_tracer's CUDA backend.
@@ -70,81 +66,14 @@ def threads(k):
 
 
 def kernel_source(k, plan):
-    """Source of the `@cuda.jit` function of kernel `k` (a `fusion.Kernel`)."""
-    eqns, names = plan.eqns, plan.py_names
+    """Source of the `@cuda.jit` function of kernel `k` (a `fusion.Kernel`): the CPU
+    backend's kernel body (`loops.KernelBody`), run by one thread per kept element."""
+    names = plan.py_names
     K, R = k.domain, k.reduced
     kept = [p for p in range(len(K)) if p not in R]
-    positions = {'full': list(range(len(K))), 'post': kept}
-    members = set(k.members)
-
-    def level_of(var):
-        return 'full' if not R or key(var.aval.shape) == tuple(K) else 'post'
-
-    def index(shape, level):
-        it = iter(positions[level])
-        return [f"i{next(it)}" if n != 1 else '0' for n in shape]
-
-    def subscript(idx):   # 0-d arrays travel as 1-element arrays
-        return f"[{', '.join(idx)}]" if idx else "[0]"
-
-    def read(var, idx, comments):
-        """The scalar at `idx` of `var`, through any layout operations, from a kernel input."""
-        i = plan.access.get(var)
-        if i is None:
-            return f"{names[var].upper()}{subscript(idx)}"
-        eqn = eqns[i]
-        comments.append(loops.describe(eqn, plan.names))
-        x = eqn.inputs[0]
-        if isinstance(x, Literal):
-            return const(x.val, x.aval.dtype)
-        return read(x, loops.INDEX_MAPS[eqn.primitive](eqn, x.aval.shape, idx), comments)
-
-    loaded = set()
-
-    def operand(x, level, body):
-        if isinstance(x, Literal):
-            return const(x.val, x.aval.dtype)
-        if plan.producer.get(x) in members or x in loaded:
-            return names[x]
-        comments = []
-        expr = read(x, index(x.aval.shape, level), comments)
-        body.extend(f"# {c}" for c in reversed(comments))
-        body.append(f"{names[x]} = {expr}")
-        loaded.add(x)
-        return names[x]
-
-    full, post, init, update, final = [], [], [], [], []
-    for m in k.members:
-        eqn = eqns[m]
-        out = eqn.out_binders[0]
-        name = names[out]
-        if eqn.primitive in REDUCTIONS and R:
-            x = operand(eqn.inputs[0], 'full', full)
-            red = REDUCTIONS[eqn.primitive](eqn)
-            sub = {a: f"{a}_{name}" for a in red.init}
-            sub.update(v=x, i=f"i{R[0]}", take=f"take_{name}")
-
-            def fill(s, sub=sub):   # one pass, so a substituted name is never replaced again
-                return re.sub(r"\b(acc|idx|v|i|take)\b", lambda mt: sub[mt.group()], s)
-            init.extend(f"{sub[a]} = {const(value, dtype)}" for a, (value, dtype) in red.init.items())
-            update.append(f"# {loops.describe(eqn, plan.names)}")
-            update.extend(fill(s) for s in red.update)
-            final.append(f"{name} = {fill(red.final)}")
-            continue
-        level = level_of(out)
-        body = full if level == 'full' else post
-        if eqn.primitive is lax.iota_p:
-            expr = f"{np_type(out.aval.dtype)}({index(out.aval.shape, level)[eqn.params['dimension']]})"
-        else:
-            args = [operand(x, level, body) for x in eqn.inputs]
-            expr = (unit_reduction(eqn, args[0]) if eqn.primitive in REDUCTIONS
-                    else scalar_expr(eqn, args))
-        body.append(f"# {loops.describe(eqn, plan.names)}")
-        body.append(f"{name} = {expr}")
-    for v in k.outputs:
-        level = level_of(v)
-        (full if level == 'full' else post).append(
-            f"{names[v].upper()}{subscript(index(v.aval.shape, level))} = {names[v]}")
+    # 0-d arrays travel as 1-element arrays; reductions keep a scalar accumulator per thread.
+    b = loops.KernelBody(k, plan, lambda idx: f"[{', '.join(idx)}]" if idx else "[0]", columns=False)
+    full, post, init, update, final = b.full, b.post, b.init, b.update, b.final
 
     lines = [f"def {k.name}({', '.join(names[v].upper() for v in k.inputs + k.outputs)}):",
              "    _t = _cuda.grid(1)",

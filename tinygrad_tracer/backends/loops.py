@@ -193,78 +193,93 @@ def reduced_outer(domain, reduced):
     return bool(reduced) and bool(kept) and max(reduced) < min(kept)
 
 
+class KernelBody:
+    """The statements of one fused kernel, sorted by where they go in the loop nest:
+    `full` runs at every point of the domain, `post` after the reduced axes are done,
+    and a reduction contributes `allocs`/`init` (before), `update` (inside) and
+    `final` (after). The CPU and CUDA code generators wrap the same body in their
+    own loops (nested `prange` loops, or one thread per element)."""
+
+    def __init__(self, k, plan, subscript, columns):
+        eqns, names = plan.eqns, plan.py_names
+        K, R = k.domain, k.reduced
+        kept = [p for p in range(len(K)) if p not in R]
+        self.subscript, self.positions = subscript, {'full': list(range(len(K))), 'post': kept}
+        members = set(k.members)
+
+        def level_of(var):
+            return 'full' if not R or key(var.aval.shape) == tuple(K) else 'post'
+
+        def read(var, idx, comments):
+            """The scalar at `idx` of `var`, through any layout operations, from a kernel input."""
+            if isinstance(var, Literal):
+                return const(var.val, var.aval.dtype)
+            i = plan.access.get(var)
+            if i is None:
+                return f"{names[var].upper()}{subscript(idx)}"
+            eqn = eqns[i]
+            comments.append(describe(eqn, plan.names))
+            x = eqn.inputs[0]
+            return read(x, INDEX_MAPS[eqn.primitive](eqn, x.aval.shape, idx), comments)
+
+        loaded = set()
+
+        def operand(x, level, body):
+            """The scalar name (or constant) for input x of a member computed at `level`."""
+            if isinstance(x, Literal):
+                return const(x.val, x.aval.dtype)
+            if plan.producer.get(x) in members or x in loaded:
+                return names[x]
+            comments = []
+            expr = read(x, self.index(x.aval.shape, level), comments)
+            body.extend(f"# {c}" for c in reversed(comments))
+            body.append(f"{names[x]} = {expr}")
+            loaded.add(x)
+            return names[x]
+
+        full, post, allocs, init, update, final = [], [], [], [], [], []
+        for m in k.members:
+            eqn = eqns[m]
+            out = eqn.out_binders[0]
+            name = names[out]
+            if eqn.primitive in REDUCTIONS and R:
+                x = operand(eqn.inputs[0], 'full', full)
+                lines = _accumulate(eqn, name, x, f"i{R[0]}", kept if columns else None)
+                for part, new in zip((allocs, init, update, final), lines):
+                    part += new
+                update.insert(len(update) - len(lines[2]), f"# {describe(eqn, plan.names)}")
+                continue
+            level = level_of(out)
+            body = full if level == 'full' else post
+            if eqn.primitive is lax.iota_p:
+                expr = f"{np_type(out.aval.dtype)}({self.index(out.aval.shape, level)[eqn.params['dimension']]})"
+            else:
+                args = [operand(x, level, body) for x in eqn.inputs]
+                expr = (unit_reduction(eqn, args[0]) if eqn.primitive in REDUCTIONS
+                        else scalar_expr(eqn, args))
+            body.append(f"# {describe(eqn, plan.names)}")
+            body.append(f"{name} = {expr}")
+        for v in k.outputs:
+            level = level_of(v)
+            (full if level == 'full' else post).append(
+                f"{names[v].upper()}{subscript(self.index(v.aval.shape, level))} = {names[v]}")
+        self.full, self.post, self.allocs = full, post, allocs
+        self.init, self.update, self.final = init, update, final
+
+    def index(self, shape, level):
+        """Loop-index names addressing an array of `shape` at `level` (size-1 axes: 0)."""
+        it = iter(self.positions[level])
+        return [f"i{next(it)}" if n != 1 else '0' for n in shape]
+
+
 def kernel_function(k, plan):
     """Source of the `def` of kernel `k` (a `fusion.Kernel`) of `plan`."""
-    eqns, names = plan.eqns, plan.py_names
+    names = plan.py_names
     K, R = k.domain, k.reduced
     kept = [p for p in range(len(K)) if p not in R]
     columns = reduced_outer(K, R)
-    members = set(k.members)
-    positions = {'full': list(range(len(K))), 'post': kept}
-
-    def level_of(var):
-        return 'full' if key(var.aval.shape) == tuple(K) else 'post'
-
-    def index(shape, level):
-        it = iter(positions[level])
-        return [f"i{next(it)}" if n != 1 else '0' for n in shape]
-
-    def subscript(idx):
-        return f"[{', '.join(idx)}]" if idx else "[()]"
-
-    def read(var, idx, comments):
-        """The scalar at `idx` of `var`, through any layout operations, from a kernel input."""
-        if isinstance(var, Literal):
-            return const(var.val, var.aval.dtype)
-        i = plan.access.get(var)
-        if i is None:
-            return f"{names[var].upper()}{subscript(idx)}"
-        eqn = eqns[i]
-        comments.append(describe(eqn, plan.names))
-        x = eqn.inputs[0]
-        return read(x, INDEX_MAPS[eqn.primitive](eqn, x.aval.shape, idx), comments)
-
-    loaded = set()
-
-    def operand(x, level, body):
-        """The scalar name (or constant) for input x of a member computed at `level`."""
-        if isinstance(x, Literal):
-            return const(x.val, x.aval.dtype)
-        if plan.producer.get(x) in members or x in loaded:
-            return names[x]
-        comments = []
-        expr = read(x, index(x.aval.shape, level), comments)
-        body.extend(f"# {c}" for c in reversed(comments))
-        body.append(f"{names[x]} = {expr}")
-        loaded.add(x)
-        return names[x]
-
-    full, post, allocs, init, update, final = [], [], [], [], [], []
-    for m in k.members:
-        eqn = eqns[m]
-        out = eqn.out_binders[0]
-        name = names[out]
-        if eqn.primitive in REDUCTIONS and R:
-            x = operand(eqn.inputs[0], 'full', full)
-            lines = _accumulate(eqn, name, x, f"i{R[0]}", kept if columns else None)
-            for part, new in zip((allocs, init, update, final), lines):
-                part += new
-            update.insert(len(update) - len(lines[2]), f"# {describe(eqn, plan.names)}")
-            continue
-        level = level_of(out) if R else 'full'
-        body = full if level == 'full' else post
-        if eqn.primitive is lax.iota_p:
-            expr = f"{np_type(out.aval.dtype)}({index(out.aval.shape, level)[eqn.params['dimension']]})"
-        else:
-            args = [operand(x, level, body) for x in eqn.inputs]
-            expr = (unit_reduction(eqn, args[0]) if eqn.primitive in REDUCTIONS
-                    else scalar_expr(eqn, args))
-        body.append(f"# {describe(eqn, plan.names)}")
-        body.append(f"{name} = {expr}")
-    for v in k.outputs:
-        level = level_of(v) if R else 'full'
-        (full if level == 'full' else post).append(
-            f"{names[v].upper()}{subscript(index(v.aval.shape, level))} = {names[v]}")
+    b = KernelBody(k, plan, lambda idx: f"[{', '.join(idx)}]" if idx else "[()]", columns)
+    full, post, allocs, init, update, final = b.full, b.post, b.allocs, b.init, b.update, b.final
 
     w = _Writer()
     arrays = [names[v].upper() for v in k.inputs + k.outputs]
