@@ -24,7 +24,7 @@ def d2f(x):
 X = np.array([0.3, -1.2, 2.0], np.float32)
 
 
-def close(a, b, rtol=1e-5, atol=1e-6):
+def assert_close(a, b, rtol=1e-5, atol=1e-6):
     np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=rtol, atol=atol)
 
 
@@ -46,7 +46,7 @@ COMPOSITIONS = {
 
 @pytest.mark.parametrize('name', list(COMPOSITIONS))
 def test_first_derivative_every_order(name):
-    close(COMPOSITIONS[name](), df(X))
+    assert_close(COMPOSITIONS[name](), df(X))
 
 
 @pytest.mark.parametrize('name', ['grad(grad(jit))', 'grad(jit(grad))', 'jit(grad(grad))',
@@ -56,18 +56,18 @@ def test_second_derivative_through_jit(name):
          'grad(jit(grad))': lambda x: grad(jax.jit(grad(f)))(x),
          'jit(grad(grad))': lambda x: jax.jit(grad(grad(f)))(x)}
     if name.startswith('vmap'):
-        close(jax.vmap(grad(grad(jax.jit(f))))(X), d2f(X), rtol=1e-4)
+        assert_close(jax.vmap(grad(grad(jax.jit(f))))(X), d2f(X), rtol=1e-4)
     else:
-        close([g[name](x) for x in X], d2f(X), rtol=1e-4)
+        assert_close([g[name](x) for x in X], d2f(X), rtol=1e-4)
 
 
 def test_vmap_of_vmap_and_of_jit_with_mixed_in_axes():
     a, b = np.arange(6., dtype=np.float32).reshape(2, 3), np.arange(4., dtype=np.float32)
     out = jax.vmap(jax.vmap(lambda x, y: x * y + 1, in_axes=(0, None)), in_axes=(None, 0))(a[0], b)
-    close(out, b[:, None] * a[0][None, :] + 1)
+    assert_close(out, b[:, None] * a[0][None, :] + 1)
     g = jax.jit(lambda m, v, c: m @ v + c)
     out = jax.vmap(g, in_axes=(None, 1, 0))(np.ones((2, 3), np.float32), a.T, np.arange(2., dtype=np.float32))
-    close(out, (np.ones((2, 3)) @ a.T).T + np.arange(2.)[:, None])
+    assert_close(out, (np.ones((2, 3)) @ a.T).T + np.arange(2.)[:, None])
 
 
 def test_jit_of_vmap_of_jit_records_one_inner_jit():
@@ -88,16 +88,16 @@ def test_per_example_gradients():
         return jnp.tanh(jnp.dot(w, x)) ** 2
     per_example = jax.vmap(grad(loss), in_axes=(None, 0))(w, xs)
     want = [2 * np.tanh(w @ x) * (1 - np.tanh(w @ x) ** 2) * x for x in xs]
-    close(per_example, want, rtol=1e-4)
-    close(jax.jit(jax.vmap(grad(loss), in_axes=(None, 0)))(w, xs), want, rtol=1e-4)
+    assert_close(per_example, want, rtol=1e-4)
+    assert_close(jax.jit(jax.vmap(grad(loss), in_axes=(None, 0)))(w, xs), want, rtol=1e-4)
 
 
 def test_jacobians_of_jit():
     g = jax.jit(lambda x: jnp.sin(x) * x[0])
     x = np.array([0.5, 1.0], np.float32)
     want = np.diag(np.cos(x) * x[0]) + np.outer(np.sin(x), [1.0, 0.0])
-    close(jacfwd(g)(x), want)
-    close(jacrev(g)(x), want)
+    assert_close(jacfwd(g)(x), want)
+    assert_close(jacrev(g)(x), want)
 
 
 # --- with control flow ------------------------------------------------------------------------
@@ -107,13 +107,13 @@ def relu_cond(x):
 
 
 def test_grad_of_cond_and_vmap_of_grad_of_cond():
-    close([grad(relu_cond)(x) for x in X], np.where(X > 0, 2 * X, 0.1))
-    close(jax.vmap(grad(relu_cond))(X), np.where(X > 0, 2 * X, 0.1))
-    close(grad(lambda xs: jax.vmap(relu_cond)(xs).sum())(X), np.where(X > 0, 2 * X, 0.1))
+    assert_close([grad(relu_cond)(x) for x in X], np.where(X > 0, 2 * X, 0.1))
+    assert_close(jax.vmap(grad(relu_cond))(X), np.where(X > 0, 2 * X, 0.1))
+    assert_close(grad(lambda xs: jax.vmap(relu_cond)(xs).sum())(X), np.where(X > 0, 2 * X, 0.1))
 
 
 def test_vmap_of_cond_with_batched_predicate_under_jit():
-    close(jax.jit(jax.vmap(relu_cond))(X), np.where(X > 0, X * X, 0.1 * X))
+    assert_close(jax.jit(jax.vmap(relu_cond))(X), np.where(X > 0, X * X, 0.1 * X))
 
 
 def cumulative(xs):
@@ -124,16 +124,16 @@ def test_grad_and_vmap_of_scan():
     xs = np.array([[1., 2., 3.], [0.5, -1., 2.]], np.float32)
     carry = lambda v: cumulative(v)[0]
     # d carry / d x_i = 0.9 ** (n - 1 - i)
-    close(grad(carry)(xs[0]), [0.81, 0.9, 1.0])
-    close(jax.vmap(grad(carry))(xs), [[0.81, 0.9, 1.0]] * 2)
-    close(grad(lambda m: jax.vmap(carry)(m).sum())(xs), [[0.81, 0.9, 1.0]] * 2)
-    close(jax.jit(jax.vmap(grad(carry)))(xs), [[0.81, 0.9, 1.0]] * 2)
+    assert_close(grad(carry)(xs[0]), [0.81, 0.9, 1.0])
+    assert_close(jax.vmap(grad(carry))(xs), [[0.81, 0.9, 1.0]] * 2)
+    assert_close(grad(lambda m: jax.vmap(carry)(m).sum())(xs), [[0.81, 0.9, 1.0]] * 2)
+    assert_close(jax.jit(jax.vmap(grad(carry)))(xs), [[0.81, 0.9, 1.0]] * 2)
 
 
 def test_grad_of_fori_loop_under_jit_and_vmap():
     power = lambda x: lax.fori_loop(0, 5, lambda i, c: c * x, 1.0)
-    close(jax.jit(grad(power))(1.5), 5 * 1.5 ** 4, rtol=1e-5)
-    close(jax.vmap(grad(power))(X), 5 * X ** 4, rtol=1e-5)
+    assert_close(jax.jit(grad(power))(1.5), 5 * 1.5 ** 4, rtol=1e-5)
+    assert_close(jax.vmap(grad(power))(X), 5 * X ** 4, rtol=1e-5)
 
 
 def test_value_and_grad_of_jit_with_pytree():
@@ -142,9 +142,9 @@ def test_value_and_grad_of_jit_with_pytree():
     x = np.array([1.0, -1.0], np.float32)
     val, g = value_and_grad(loss)(params, x)
     r = params['w'] * x + params['b']
-    close(val, (r ** 2).sum())
-    close(g['w'], 2 * r * x)
-    close(g['b'], 2 * r.sum())
+    assert_close(val, (r ** 2).sum())
+    assert_close(g['w'], 2 * r * x)
+    assert_close(g['b'], 2 * r.sum())
 
 
 # --- seed 003: linear regression with grad and vmap (jax.random needed) ------------------------
@@ -191,11 +191,11 @@ def test_seed_003_linear_regression(seed_003_data):
         return W, b
 
     learning_rate = 0.3
-    close(mse(W, b, x_samples, y_samples), SEED_003_LOSSES['true'], rtol=1e-5)
+    assert_close(mse(W, b, x_samples, y_samples), SEED_003_LOSSES['true'], rtol=1e-5)
     for i in range(101):
         W_hat, b_hat = update_params(W_hat, b_hat, x_samples, y_samples, learning_rate)
         if i in SEED_003_LOSSES:
-            close(mse(W_hat, b_hat, x_samples, y_samples), SEED_003_LOSSES[i], rtol=1e-5)
+            assert_close(mse(W_hat, b_hat, x_samples, y_samples), SEED_003_LOSSES[i], rtol=1e-5)
 
 
 def test_seed_003_linear_regression_pytree_jitted(seed_003_data):
@@ -212,7 +212,7 @@ def test_seed_003_linear_regression_pytree_jitted(seed_003_data):
         return jnp.mean(jax.vmap(squared_error)(x_batched, y_batched), axis=0)
 
     params = {'W': jnp.zeros_like(W), 'b': jnp.zeros_like(b)}
-    close(jax.grad(mse_pytree)(params, x_samples, y_samples)['b'],
+    assert_close(jax.grad(mse_pytree)(params, x_samples, y_samples)['b'],
           [1.8640181, 2.69724, -3.1244898, -1.4062694, 0.6676691], rtol=1e-5)
 
     @jax.jit   # "Always remember to jit!" (the seed's calls, with their missing arguments added)
@@ -223,5 +223,5 @@ def test_seed_003_linear_regression_pytree_jitted(seed_003_data):
     for i in range(101):
         params = update_params_pytree(params, 0.3, x_samples, y_samples)
         if i in SEED_003_LOSSES:
-            close(mse_pytree(params, x_samples, y_samples), SEED_003_LOSSES[i], rtol=1e-5)
+            assert_close(mse_pytree(params, x_samples, y_samples), SEED_003_LOSSES[i], rtol=1e-5)
     assert update_params_pytree.trace_count == 1
