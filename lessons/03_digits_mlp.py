@@ -8,7 +8,7 @@
 # does — the forward pass, `value_and_grad`, the optimizer update — is traced
 # once by `jit` and compiled into Numba kernels.
 #
-# Run: `python lessons/03_digits_mlp.py` (about a minute on two cores;
+# Run: `python lessons/03_digits_mlp.py` (a few seconds, most of it compiling;
 # `--epochs 50` for a quick look).
 
 # %%
