@@ -174,20 +174,6 @@ def test_lower_gives_jaxpr_and_text():
     assert float(exe(jnp.float32(1.0))[0]) == pytest.approx(2 * np.sin(1.0), rel=1e-6)
 
 
-def test_jit_inside_make_jaxpr_prints_like_jax():
-    f = lambda x: jnp.sin(x) * 2
-    assert str(jax.make_jaxpr(jax.jit(f))(1.0)) == (
-        "{ lambda ; a:f32[]. let\n"
-        "    b:f32[] = jit[\n"
-        "      name=<lambda>\n"
-        "      jaxpr={ lambda ; a:f32[]. let\n"
-        "          c:f32[] = sin a\n"
-        "          b:f32[] = mul c 2.0:f32[]\n"
-        "        in (b,) }\n"
-        "    ] a\n"
-        "  in (b,) }")
-
-
 def test_backend_param_printed_when_chosen():
     text = str(jax.make_jaxpr(jax.jit(lambda x: x + 1, backend='interpret'))(1.0))
     assert "backend=interpret" in text
