@@ -43,8 +43,7 @@ def test_repr_like_jax(expr, expected):
     assert repr(eval(expr, {'M': jnp})) == expected
 
 
-def test_reprs_match_installed_jax():
-    pytest.importorskip('jax')
+def test_reprs_match_installed_jax(real_jax):
     import jax.numpy as jjnp
     for expr, expected in REPRS:
         assert repr(eval(expr, {'M': jjnp})) == expected, expr

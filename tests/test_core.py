@@ -260,8 +260,7 @@ def test_small_sums_add_in_xla_order():
     assert jnp.sum(half).item() == np.float16(np.float32(half.astype(jnp.float32).sum()))  # float32 accumulator
 
 
-def test_small_sums_match_installed_jax():
-    pytest.importorskip('jax')
+def test_small_sums_match_installed_jax(real_jax):
     import jax.numpy as jjnp
     rng = np.random.default_rng(0)
     for n in (3, 8, 10, 17, 32):

@@ -56,8 +56,8 @@ def test_activations_match_numpy(name, x):
 
 
 @pytest.mark.parametrize('name', sorted(set(ACTIVATIONS) - {'gelu_exact'}))
-def test_activations_match_jax_nn(name):
-    jax_ = pytest.importorskip('jax')
+def test_activations_match_jax_nn(name, real_jax):
+    jax_ = real_jax
     x = np.linspace(-6, 6, 41, dtype=np.float32)
     ours = ACTIVATIONS[name][0](x)
     theirs = getattr(jax_.nn, name)(x)
@@ -149,8 +149,7 @@ def test_losses():
         optim.softmax_cross_entropy_with_integer_labels(jnp.zeros((1, 2)), jnp.zeros(1))
 
 
-def test_loss_matches_jax_digits():
-    pytest.importorskip('jax')
+def test_loss_matches_jax_digits(real_jax):
     import jax.numpy as jjnp
     from jax import nn as jnn
     logits = np.random.default_rng(0).normal(size=(5, 10)).astype(np.float32)

@@ -342,8 +342,8 @@ x
     assert isinstance(ns['x'], tinygrad_tracer.Array) and ns['x'].dtype == np.float32
 
 
-def test_cells_match_installed_jax():
-    jax = pytest.importorskip('jax')
+def test_cells_match_installed_jax(real_jax):
+    jax = real_jax
     import jax.numpy as jjnp
     for seed in (SEED001, SEED002, SEED003):
         cells, expected = zip(*seed)
