@@ -21,7 +21,7 @@ from tinygrad_tracer.batching import batching_rules
 # runs the primitive's NumPy implementation.
 
 # %%
-print("trace stack now:", core.trace_stack)
+print("trace stack now:", core.trace_state.trace_stack)
 print("sin_p is", repr(lax.sin_p), "-", lax.sin_p.__doc__)
 print(lax.sin_p.impl(1.0))
 

@@ -6,8 +6,22 @@ os.environ.setdefault('NUMBA_ENABLE_CUDASIM', '1')
 import importlib  # noqa: E402
 
 import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
 
 from tinygrad_tracer import config  # noqa: E402
+
+# Hypothesis is derandomized: every run draws the same examples, so a bug the suite
+# catches is caught on every run (and one it misses is missed every time, visibly).
+# A test's own @settings (max_examples, ...) still apply on top of this profile.
+# TT_HYPOTHESIS=explore draws fresh random examples on each run (1000 for a test that
+# does not set its own count, instead of 100): for hunting bugs locally, never in CI.
+settings.register_profile('ci', derandomize=True, deadline=None, database=None, max_examples=100,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                 HealthCheck.too_slow])
+settings.register_profile('explore', derandomize=False, deadline=None, max_examples=1000,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                 HealthCheck.too_slow])
+settings.load_profile(os.environ.get('TT_HYPOTHESIS', 'ci'))
 
 
 @pytest.fixture

@@ -155,8 +155,7 @@ SEED_003_LOSSES = {'true': 0.023639793, 0: 10.971411, 50: 0.013753942, 100: 0.01
 
 @pytest.fixture
 def seed_003_data():
-    random = pytest.importorskip('tinygrad_tracer.random')
-    from tinygrad_tracer import config
+    from tinygrad_tracer import config, random
     config.update('jax_threefry_partitionable', False)
     try:
         def predict(W, b, x):

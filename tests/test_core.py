@@ -34,8 +34,8 @@ class RecordingTrace(Trace):
 
 
 def test_the_stack_starts_with_eval():
-    assert len(core.trace_stack) == 1
-    bottom = core.trace_stack[0]
+    assert len(core.trace_state.trace_stack) == 1
+    bottom = core.trace_state.trace_stack[0]
     assert bottom.level == 0 and isinstance(bottom.trace, EvalTrace)
     assert isinstance(find_top_trace([1.0, jnp.ones(2)]), EvalTrace)
 
@@ -51,13 +51,13 @@ def test_bind_at_eval_trace_runs_the_impl():
 
 def test_a_transformation_sees_every_primitive():
     with new_main(RecordingTrace, global_data=[], name='record') as main:
-        assert main.level == 1 and core.trace_stack[-1] is main
+        assert main.level == 1 and core.trace_state.trace_stack[-1] is main
         x = RecordingTracer(main.trace, jnp.float32(2.0))
         y = jnp.sin(x) * 3.0 + jnp.ones(())
         assert isinstance(y, RecordingTracer) and y.shape == () and y.dtype == np.float32
         assert main.global_data == ['sin', 'mul', 'add']
         assert y.val.item() == pytest.approx(3 * np.sin(2.0) + 1)
-    assert main.ended and len(core.trace_stack) == 1
+    assert main.ended and len(core.trace_state.trace_stack) == 1
 
 
 def test_nested_transformations_lift_lower_tracers():
@@ -105,7 +105,7 @@ def test_avals():
     assert isinstance(c, ConcreteArray) and c.weak_type and c.dtype == np.float32
     assert raise_to_shaped(c) == ShapedArray((), np.float32, True)
     assert get_aval(np.arange(3)).str_short() == 'i32[3]'
-    assert get_aval(jnp.ones(2)) is jnp.ones(2).aval or get_aval(jnp.ones(2)).str_short() == 'f32[2]'
+    assert get_aval(jnp.ones(2)).str_short() == 'f32[2]'
     assert get_aval(True).dtype == np.bool_ and not get_aval(True).weak_type
     with pytest.raises(TypeError, match="Value 'abc' of type str is not a valid JAX type"):
         get_aval('abc')
@@ -185,10 +185,11 @@ def test_the_same_errors_while_tracing(call, message):
 
 
 def test_jnp_broadcasting_errors():
-    with pytest.raises(ValueError, match=r"Incompatible shapes for broadcasting: shapes=\[\(2,\), \(3,\)\]\. "
-                                         r"Each axis, aligned from the right, must be equal or 1\."):
+    # Two operands of one rank: TypeError, as in JAX (tests/test_edge_semantics.py).
+    with pytest.raises(TypeError, match=r"Incompatible shapes for broadcasting: shapes=\[\(2,\), \(3,\)\]\. "
+                                        r"Each axis, aligned from the right, must be equal or 1\."):
         jnp.add(jnp.ones(2), jnp.ones(3))
-    with pytest.raises(ValueError, match=r"shapes=\[\(2, 3\), \(3, 2\)\]"):
+    with pytest.raises(TypeError, match=r"shapes=\[\(2, 3\), \(3, 2\)\]"):
         jnp.ones((2, 3)) * jnp.ones((3, 2))
     with pytest.raises(ValueError, match=r"shapes=\[\(3,\), \(2, 4\)\]"):
         jnp.broadcast_to(jnp.ones(3), (2, 4))

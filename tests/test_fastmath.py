@@ -9,11 +9,9 @@ makes later runs fast)."""
 import numpy as np
 import pytest
 
-pytest.importorskip('numba')
-
-import tinygrad_tracer as tt                              # noqa: E402
-from tinygrad_tracer import lax, xla_math                 # noqa: E402
-from tinygrad_tracer.backends import _fastmath            # noqa: E402
+import tinygrad_tracer as tt
+from tinygrad_tracer import lax, xla_math
+from tinygrad_tracer.backends import _fastmath
 
 EDGES = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-45, -1e-45, 1.1754942e-38, 1.0, -1.0,
                   88.72283, 88.72284, 89.0, -87.33654, -103.97208, -104.0, 0.625, -0.625,

@@ -234,6 +234,56 @@ def test_custom_jvp_nondiff_argnums_and_defjvps():
     assert float(tt.grad(lambda x: apply(jnp.sin, x))(1.0)) == 7.0
 
 
+@pytest.mark.parametrize('nondiff', [(1,), (-1,)], ids=['positive', 'negative'])
+def test_custom_jvp_negative_nondiff_argnums_count_from_the_end(nondiff):
+    """nondiff_argnums=(-1,) is the last argument, exactly like (1,) for two arguments.
+    (JAX 0.10 itself does not normalise a negative entry: its rule would get n twice.)"""
+    def power(x, n):
+        return x ** n
+    power = tt.custom_jvp(power, nondiff_argnums=nondiff)
+    seen = []
+
+    @power.defjvp
+    def power_jvp(n, primals, tangents):   # nondiff arguments first, then the rest
+        seen.append(n)
+        (x,), (t,) = primals, tangents
+        return power(x, n), 10.0 * n * x ** (n - 1) * t   # 10x: the rule is visibly used
+    assert float(power(2.0, 3)) == 8.0
+    assert float(tt.grad(power)(2.0, 3)) == 120.0 and seen == [3]
+    assert float(tt.jvp(lambda x: power(x, 3), (2.0,), (1.0,))[1]) == 120.0
+    assert float(tt.jit(tt.grad(power), static_argnums=1)(2.0, 3)) == 120.0
+    assert tt.vmap(tt.grad(power), in_axes=(0, None))(jnp.array([1.0, 2.0]), 2).tolist() == [20.0, 40.0]
+
+    def apply(f, x, scale):   # a function and a float: nondiff (0, -1) is (0, 2)
+        return f(x) * scale
+    apply = tt.custom_jvp(apply, nondiff_argnums=(0, -1) if nondiff == (-1,) else (0, 2))
+    apply.defjvp(lambda f, scale, primals, tangents: (apply(f, primals[0], scale),
+                                                     7.0 * scale * tangents[0]))
+    assert float(tt.grad(apply, 1)(jnp.sin, 1.0, 2.0)) == 14.0
+    bad = tt.custom_jvp(lambda x, n: x * n, nondiff_argnums=(-3,))
+    bad.defjvp(lambda n, primals, tangents: (primals[0] * n, tangents[0] * n))
+    with pytest.raises(TypeError, match=r"custom_jvp: nondiff_argnums \(-3,\) out of range for a call "
+                                        r"with 2 positional arguments"):
+        tt.grad(bad)(1.0, 2.0)
+
+
+@pytest.mark.parametrize('nondiff', [(1,), (-1,)], ids=['positive', 'negative'])
+def test_custom_vjp_negative_nondiff_argnums_count_from_the_end(nondiff):
+    def power(x, n):
+        return x ** n
+    power = tt.custom_vjp(power, nondiff_argnums=nondiff)
+    power.defvjp(lambda x, n: (x ** n, x),
+                 lambda n, x, g: (10.0 * n * x ** (n - 1) * g,))   # nondiff first; 10x as above
+    assert float(power(2.0, 3)) == 8.0
+    assert float(tt.grad(power)(2.0, 3)) == 120.0
+    assert float(tt.jit(tt.grad(power), static_argnums=1)(2.0, 3)) == 120.0
+    assert tt.vmap(tt.grad(power), in_axes=(0, None))(jnp.array([1.0, 2.0]), 2).tolist() == [20.0, 40.0]
+    bad = tt.custom_vjp(lambda x, n: x * n, nondiff_argnums=(2,))
+    bad.defvjp(lambda x, n: (x * n, None), lambda n, res, g: (g * n,))
+    with pytest.raises(TypeError, match=r"custom_vjp: nondiff_argnums \(2,\) out of range"):
+        tt.grad(bad)(1.0, 2.0)
+
+
 @tt.custom_vjp
 def clip_gradient(x, lo, hi):
     return x

@@ -202,9 +202,9 @@ def test_index_errors():
         x[0, 0, 0]
     with pytest.raises(IndexError, match=r"An index can only have a single ellipsis \('...'\)"):
         x[..., 0, ...]
-    with pytest.raises(IndexError, match='Only integers, slices'):
+    with pytest.raises(TypeError, match='Indices must be integers or booleans, got 1.5'):
         x[1.5]
-    with pytest.raises(IndexError, match='Indexing with arrays of dtype float32 is not allowed'):
+    with pytest.raises(TypeError, match='Indexing with arrays of dtype float32 is not allowed'):
         x[jnp.array([0.0])]
     with pytest.raises(IndexError, match=r'boolean index did not match .* mask shape \(3,\), indexed axes \(2,\)'):
         x[jnp.array([True, False, True])]
@@ -219,7 +219,7 @@ def test_index_errors():
 def test_traced_indices():
     x = jnp.arange(10.0)
     jaxpr = tt.make_jaxpr(lambda i: x[i])(3)
-    assert 'gather[axes=(0,)]' in str(jaxpr)
+    assert 'dynamic_slice[slice_sizes=(1,)]' in str(jaxpr)   # as JAX: its gradient clamps too
     assert tt.jit(lambda i: x[i])(-1).item() == 9.0
     assert tt.jit(lambda i: x.at[i].add(1.0))(2).tolist()[:4] == [0., 1., 3., 3.]
     assert tt.jit(lambda v: v[1:3])(x).tolist() == [1.0, 2.0]

@@ -7,7 +7,8 @@ from hypothesis import given, settings
 
 import tinygrad_tracer as jax
 import tinygrad_tracer.numpy as jnp
-from tinygrad_tracer import backends, tree_util
+from tinygrad_tracer import backends, nn, random, tree_util
+from tinygrad_tracer.errors import TracerBoolConversionError
 from tinygrad_tracer.jaxpr import check_jaxpr
 from tinygrad_tracer.jit import jit_p
 from functions import CASES, CASE_IDS, seeds
@@ -84,6 +85,37 @@ def test_static_argnums_and_argnames():
     assert float(g(2.0, n=5)) == 10.0
     assert float(g(2.0, 5)) == 10.0       # static_argnames also covers it passed positionally
     assert float(g(2.0)) == 4.0
+
+
+def test_negative_static_argnums_count_from_the_end():
+    def f(x, n):
+        return x * 2.0 if n > 1 else x   # Python control flow: n must be static
+    jf = jax.jit(f, static_argnums=-1)
+    assert float(jf(1.5, 3)) == 3.0 and float(jf(1.5, 0)) == 1.5
+    assert float(jax.jit(f, static_argnums=(-1, -1))(1.5, 3)) == 3.0
+
+    def g(x, n, m=1):   # -1 is whichever positional argument comes last in the call
+        return x * n * m if n > m else x
+    assert float(jax.jit(g, static_argnums=(-2, -1))(1.0, 3, 2)) == 6.0
+    with pytest.raises(TracerBoolConversionError):   # -1 is m here, so n is traced
+        jax.jit(g, static_argnums=-1)(1.0, 3, 2)
+
+    def h(*args):   # the count comes from the call
+        return args[0] * args[-1] if args[-1] > 1 else args[0]
+    jh = jax.jit(h, static_argnums=-1)
+    assert float(jh(2.0, 3)) == 6.0 and float(jh(2.0, 5.0, 3)) == 6.0
+    with pytest.raises(ValueError, match=r"jit\(h\) has static_argnums=\(-3,\), but was called with "
+                                         r"only 2 positional arguments"):
+        jax.jit(h, static_argnums=-3)(2.0, 3)
+
+
+def test_static_argnums_out_of_range_fail_when_jitting():
+    def f(x, n):
+        return x
+    for nums in (2, -3, (0, 5)):
+        with pytest.raises(ValueError, match=r"jit\(f\) has static_argnums=\(.*\), but f only accepts "
+                                             r"2 positional arguments \(indices -2 to 1\)"):
+            jax.jit(f, static_argnums=nums)
 
 
 def test_static_argument_can_drive_python_control_flow():
@@ -255,7 +287,6 @@ def test_seed_000_selu_jit():
 
 
 def test_seed_003_selu_jit():
-    random = pytest.importorskip('tinygrad_tracer.random')
     key = random.PRNGKey(0)
 
     def selu(x, alpha=1.67, lmbda=1.05):
@@ -269,8 +300,6 @@ def test_seed_003_selu_jit():
 
 
 def test_seed_002_matmul_relu_add():
-    nn = pytest.importorskip('tinygrad_tracer.nn')
-    random = pytest.importorskip('tinygrad_tracer.random')
     jax.nn, jax.random = nn, random   # as `import jax` exposes them
 
     def matmul_relu_add(x, y):

@@ -21,7 +21,7 @@ from tinygrad_tracer.jvp import Zero, instantiate_zeros, jvp_jaxpr, jvp_rules
 from tinygrad_tracer.partial_eval import partial_eval_jaxpr
 from tinygrad_tracer.transpose import UndefPrimal, backward_pass, transpose_jaxpr, transpose_rules
 
-from functions import CASES, CASE_IDS, PRIMITIVE_EXCLUSIONS, seeds
+from functions import CASES, CASE_IDS, PRIMITIVE_EXCLUSIONS, extreme_seeds, seeds
 
 SETTINGS = settings(max_examples=3, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -58,6 +58,19 @@ def _is_float(x):
 @given(seed=seeds)
 def test_jvp_and_vjp(x64, case, seed):
     """JVP against central differences; VJP against JVP by <ct, J t> == <Jᵀ ct, t>."""
+    _check_jvp_and_vjp(case, seed)
+
+
+@pytest.mark.parametrize('case', CASES, ids=CASE_IDS)
+def test_jvp_and_vjp_at_extreme_ranks(x64, case):
+    """The same checks on the case's highest- and lowest-rank arguments, chosen
+    explicitly: every transpose rule's axis handling runs on every run (a rule that
+    applies a permutation where its inverse belongs fails the shape or the identity)."""
+    for seed in extreme_seeds(case):
+        _check_jvp_and_vjp(case, seed)
+
+
+def _check_jvp_and_vjp(case, seed):
     f, xs = _prepare(case, seed)
     if not xs:   # integer/bool only: tangents are float0 all the way
         args = case.make_args(np.random.default_rng(seed))
@@ -83,11 +96,11 @@ def test_jvp_and_vjp(x64, case, seed):
     x_cts = f_vjp(cts)
     assert len(x_cts) == len(xs)
     for x, c in zip(xs, x_cts):
-        assert c.shape == x.shape and c.dtype == x.dtype
+        assert c.shape == x.shape and c.dtype == x.dtype, (seed, c.shape, x.shape, c.dtype, x.dtype)
     lhs = sum(np.vdot(np.asarray(c), np.asarray(t))
               for c, t in zip(_leaves(cts), _leaves(t_out)) if _is_float(c))
     rhs = sum(np.vdot(np.asarray(c), np.asarray(t)) for c, t in zip(x_cts, ts))
-    np.testing.assert_allclose(rhs, lhs, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(rhs, lhs, rtol=1e-9, atol=1e-9, err_msg=f"<ct, J t> != <Jᵀ ct, t> (seed {seed})")
     if not case.differentiable:
         for c in x_cts:
             np.testing.assert_array_equal(np.asarray(c), 0)

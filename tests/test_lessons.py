@@ -37,7 +37,6 @@ def test_inside_grad():
 
 
 def test_digits_mlp_learns():
-    sklearn = pytest.importorskip('sklearn')  # noqa: F841
     out = run_lesson('03_digits_mlp.py', '--epochs', '100')
     losses = [float(v) for v in re.findall(r"epoch \d+: loss=([\d.]+)", out)]
     assert len(losses) == 3 and losses[-1] < losses[0] / 4, out

@@ -16,14 +16,13 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
+import threadpoolctl
 
-pytest.importorskip('numba')
-
-import tinygrad_tracer as jax                          # noqa: E402
-import tinygrad_tracer.numpy as jnp                    # noqa: E402
-from tinygrad_tracer import lax, random, tree_util   # noqa: E402
-from tinygrad_tracer.backends import numba_cpu         # noqa: E402
-from functions import CASES, CASE_IDS                  # noqa: E402
+import tinygrad_tracer as jax
+import tinygrad_tracer.numpy as jnp
+from tinygrad_tracer import lax, random, tree_util
+from tinygrad_tracer.backends import numba_cpu
+from functions import CASES, CASE_IDS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -332,6 +331,48 @@ def test_loop_with_a_matrix_product_runs_in_python():
     assert_matches(f(x), lax.fori_loop(0, 3, lambda i, c: jnp.tanh(c @ w), x))
 
 
+def _scan_reference(xs, step, reverse):
+    """lax.scan(step, zeros, xs, reverse=reverse) in NumPy: a Python loop."""
+    c, ys = np.zeros(xs.shape[1], np.float32), [None] * len(xs)
+    for i in (reversed(range(len(xs))) if reverse else range(len(xs))):
+        c, ys[i] = step(c, xs[i])
+    return c, np.stack(ys)
+
+
+@pytest.mark.parametrize('reverse', [False, True])
+@pytest.mark.parametrize('path', ['compiled', 'python_matmul', 'python_fallback'])
+def test_scan_reverse_on_every_loop_path(path, reverse):
+    """reverse=True walks xs from the end and writes ys[i] where x[i] was, whichever
+    way the Numba backend runs the loop: compiled whole, or from Python calling the
+    compiled body (a matrix product, or a primitive with no code generation, in it)."""
+    rng = np.random.default_rng(0)
+    xs = rng.normal(size=(5, 3)).astype(np.float32)
+    w = (rng.normal(size=(3, 3)) * 0.5).astype(np.float32)
+    d = np.diag(w).copy()
+    np_step, jnp_step = {
+        'compiled': (lambda c, x: (np.tanh(c * d + x), c * x),
+                     lambda c, x: (jnp.tanh(c * jnp.asarray(d) + x), c * x)),
+        'python_matmul': (lambda c, x: (np.tanh(c @ w + x), c * x),
+                          lambda c, x: (jnp.tanh(c @ jnp.asarray(w) + x), c * x)),
+        'python_fallback': (lambda c, x: (np.tanh(np.cumsum(c) * 0.5 + x), c * x),
+                            lambda c, x: (jnp.tanh(lax.cumsum(c, 0) * 0.5 + x), c * x)),
+    }[path]
+
+    def f(xs):
+        return lax.scan(jnp_step, jnp.zeros(3), xs, reverse=reverse)
+    x = jnp.asarray(xs)
+    exe = compiled(numba_jit(f), x)
+    if path == 'compiled':
+        assert len(exe.compiled_loops) == 1 and not exe.subexecutables
+    else:
+        assert not exe.compiled_loops and [s.name for s in exe.subexecutables] == ['scan_body']
+    got = numba_jit(f)(x)
+    assert_matches(got, jax.jit(f, backend='interpret')(x), rtol=1e-5)
+    assert_matches(got, f(x), rtol=1e-5)
+    for g, want in zip(got, _scan_reference(xs, np_step, reverse)):
+        np.testing.assert_allclose(np.asarray(g), want, rtol=1e-5, atol=1e-6)
+
+
 # --- the executable --------------------------------------------------------------------------------
 
 def test_outputs_inputs_literals_and_constants():
@@ -406,7 +447,6 @@ def test_threads_follow_the_free_cores(monkeypatch):
 
 
 def test_blas_thread_setting_is_restored():
-    threadpoolctl = pytest.importorskip('threadpoolctl')
     before = threadpoolctl.threadpool_info()
     numba_jit(_two_layers)(jnp.ones((3, 4)), jnp.ones((4, 4)))
     assert threadpoolctl.threadpool_info() == before
@@ -465,3 +505,33 @@ def test_a_second_process_loads_kernels_from_the_disk_cache(tmp_path, monkeypatc
                                        capture_output=True, text=True).stdout)
     assert result['stats'] == {'compiled': 0, 'loaded': 1, 'reused': 0}
     assert result['out'] == [float(v) for v in want]
+
+
+def test_overlapping_calls_restore_the_blas_setting(monkeypatch):
+    """BLAS's thread count is one setting per process: two threads' calls overlapping
+    (A in, B in, A out, B out) must leave it as it was before either."""
+    import threading
+    from tinygrad_tracer.backends import threads
+
+    class FakeBlas:
+        n = 4
+
+        def get_num_threads(self):
+            return self.n
+
+        def set_num_threads(self, n):
+            self.n = n
+    blas = FakeBlas()
+    monkeypatch.setattr(threads.budget, 'blas', blas)
+    monkeypatch.setattr(threads.budget, 'free_cores', lambda: 1)
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    run_a = threads.limit_threads(lambda: (a_in.set(), b_in.wait(5)), False, True)
+    run_b = threads.limit_threads(lambda: (b_in.set(), a_out.wait(5)), False, True)
+    ta = threading.Thread(target=lambda: (run_a(), a_out.set()))
+    tb = threading.Thread(target=run_b)
+    ta.start()
+    a_in.wait(5)
+    tb.start()
+    ta.join()
+    tb.join()
+    assert blas.n == 4

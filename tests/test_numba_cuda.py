@@ -14,8 +14,13 @@ import tinygrad_tracer.numpy as jnp
 from tinygrad_tracer import lax
 from tinygrad_tracer.backends import numba_cuda
 
+# conftest.py turns the simulator on before Numba is imported, so this always holds
+# under pytest; were it not, these tests should fail (a required dependency is broken),
+# not skip.
 if not numba_config.ENABLE_CUDASIM and not cuda.is_available():
-    pytest.skip("needs a GPU or the CUDA simulator", allow_module_level=True)
+    raise RuntimeError("numba.cuda has neither a GPU nor the CUDA simulator: run the tests "
+                       "through pytest (tests/conftest.py sets NUMBA_ENABLE_CUDASIM=1 before "
+                       "Numba is imported) or set NUMBA_ENABLE_CUDASIM=1 yourself.")
 
 rng = np.random.default_rng(0)
 

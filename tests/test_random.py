@@ -342,17 +342,12 @@ def test_categorical_choice_permutation_distributions():
     assert len(set(picked.tolist())) == 60
 
 
-# --- under transformations (these turn on when vmap / jit exist) ---------------------------------
-
-def _need(name):
-    if not hasattr(tt, name):
-        pytest.skip(f"tinygrad_tracer.{name} is not available yet")
-    return getattr(tt, name)
+# --- under transformations ---------------------------------------------------------------------
 
 
 @pytest.mark.parametrize('stream', MODES, indirect=True)
 def test_vmap_over_keys_equals_the_loop(stream):
-    vmap = _need('vmap')
+    vmap = tt.vmap
     for keys in (random.split(random.PRNGKey(0), 8), random.split(random.key(0), 8)):
         batched = vmap(lambda k: random.uniform(k, (3,)))(keys)
         loop = np.stack([np.asarray(random.uniform(k, (3,))) for k in keys])
@@ -367,7 +362,7 @@ def test_vmap_over_keys_equals_the_loop(stream):
 
 @pytest.mark.parametrize('stream', MODES, indirect=True)
 def test_jit_equals_eager(stream):
-    jit = _need('jit')
+    jit = tt.jit
     key = random.PRNGKey(5)
     for sampler in (lambda k: random.normal(k, (5,)),
                     lambda k: random.randint(k, (4,), 0, 10),

@@ -6,8 +6,9 @@ import tinygrad_tracer as jax
 import tinygrad_tracer.numpy as jnp
 from tinygrad_tracer import lax
 from tinygrad_tracer.api import grad
-from tinygrad_tracer.errors import (ConcretizationTypeError, TracerBoolConversionError,
-                                    TracerIntegerConversionError, UnexpectedTracerError)
+from tinygrad_tracer.errors import (ConcretizationTypeError, TracerArrayConversionError,
+                                    TracerBoolConversionError, TracerIntegerConversionError,
+                                    UnexpectedTracerError)
 
 FIXES = ("Fixes:\n"
          "  * mark the argument static: jit(f, static_argnums=...) or static_argnames=... (it must "
@@ -44,9 +45,11 @@ def test_int_and_float_of_traced_value():
         def g(x):
             return jnp.ones(3)[int(x)]
         jax.jit(g)(1.0)
-    with pytest.raises(ConcretizationTypeError, match="conversion to Python float .* argument"):
+    with pytest.raises(ConcretizationTypeError, match=r"float\(\) was called on a traced value: "
+                                                      r"f32\[\] .* argument"):
         jax.jit(lambda x: float(x))(1.0)
-    with pytest.raises(ConcretizationTypeError, match="conversion to a NumPy array"):
+    with pytest.raises(TracerArrayConversionError, match=r"np.asarray\(\) .* was called on a "
+                                                         r"traced value"):
         jax.jit(lambda x: np.asarray(x))(1.0)
 
 

@@ -1,4 +1,6 @@
 """vmap: every primitive against a Python loop over the batch, in_axes/out_axes, errors."""
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -8,7 +10,7 @@ import tinygrad_tracer.numpy as jnp
 from tinygrad_tracer import lax, tree_util
 from tinygrad_tracer.batching import batching_rules
 from tinygrad_tracer.errors import MissingRuleError
-from functions import CASES, CASE_IDS, seeds
+from functions import CASES, CASE_IDS, extreme_seeds, seeds
 
 BATCH = 3
 
@@ -64,6 +66,47 @@ def test_vmap_matches_loop(case, seed, data):
                              for i, ax in enumerate(in_axes)]) for e in examples]
     want = tree_util.tree_map(lambda *outs: _stack_along(outs, out_axis), *per_example)
     tree_util.tree_map(_check_close, got, want)
+
+
+def _batch_dim_configs(examples):
+    """Every batch-dim path of a batching rule: each argument unbatched (None), batched
+    along axis 0 or along its last axis (-1, the same as 0 for a scalar), in every
+    combination but all-None; plus every argument batched along a middle axis where one
+    exists. Pairs (in_axes, out_axes); out_axes alternates between 0 and -1."""
+    choices = [[None, 0] + ([-1] if np.ndim(a) > 0 else []) for a in examples[0]]
+    configs = [axes for axes in itertools.product(*choices) if any(ax is not None for ax in axes)]
+    middle = tuple(1 if np.ndim(a) > 1 else 0 for a in examples[0])
+    if any(ax == 1 for ax in middle):
+        configs.append(middle)
+    return [(axes, 0 if n % 2 == 0 else -1) for n, axes in enumerate(configs)]
+
+
+@pytest.mark.parametrize('case', CASES, ids=CASE_IDS)
+def test_vmap_every_batch_dim_path(case):
+    """Deterministic: for the case's highest- and lowest-rank arguments, every in_axes
+    combination of _batch_dim_configs against a Python loop over the examples."""
+    failures = []
+    for seed in extreme_seeds(case):
+        examples = _examples(case, seed)
+        loops = {}   # which arguments are batched -> the per-example outputs
+        for in_axes, out_axis in _batch_dim_configs(examples):
+            batched = tuple(ax is not None for ax in in_axes)
+            if batched not in loops:
+                loops[batched] = [case.fn(*[jnp.asarray(e[i] if b else examples[0][i])
+                                            for i, b in enumerate(batched)]) for e in examples]
+            args = [jnp.asarray(examples[0][i]) if ax is None else
+                    jnp.asarray(_stack_along([e[i] for e in examples], ax % (np.ndim(examples[0][i]) + 1)))
+                    for i, ax in enumerate(in_axes)]
+            want = tree_util.tree_map(lambda *outs: _stack_along(outs, out_axis), *loops[batched])
+            try:
+                got = jax.vmap(case.fn, in_axes=in_axes, out_axes=out_axis)(*args)
+                tree_util.tree_map(_check_close, got, want)
+            except Exception as e:   # collect them all: the pattern says which path is wrong
+                shapes = [np.shape(a) for a in examples[0]]
+                failures.append(f"seed={seed} shapes={shapes} in_axes={in_axes} out_axes={out_axis}: "
+                                f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}")
+    if failures:
+        pytest.fail(f"vmap({case.name}) differs from a loop for:\n" + "\n".join(failures), pytrace=False)
 
 
 def test_every_primitive_has_a_batching_rule():

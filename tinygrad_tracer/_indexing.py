@@ -1,27 +1,35 @@
 """NumPy indexing (`x[i]`, `x.at[i].set(v)`) and the operators of Array and Tracer.
 
-`x[idx]` lowers in two steps, so jaxprs stay readable:
+`x[idx]` lowers in steps, so jaxprs stay readable:
   1. static ints and slices become `slice` (+ `rev` for negative steps, `squeeze`);
-  2. integer arrays (and traced ints) become one `gather` over the axes they index.
+  2. traced ints (0-d integer arrays) become one `dynamic_slice`;
+  3. integer arrays become one `gather` over the axes they index.
 `x.at[idx].op(v)` turns every index into an integer array and binds one scatter.
-Out-of-bounds reads clamp; out-of-bounds writes are dropped (as in JAX).
+Out-of-bounds reads clamp; out-of-bounds writes are dropped (as in JAX). Which
+of slice and gather JAX uses shows in the gradient of an out-of-bounds read
+(see `_sliceable`), so we choose as JAX does.
 """
 import numpy as np
 
 from . import dtypes, lax
 from . import numpy as jnp
 from .array import Array
-from .core import Tracer
+from .core import Tracer, untraced_value
 
 
 def _entry(e):
-    """One index entry, checked: None, Ellipsis, slice, int, or an int/bool array."""
+    """One index entry, checked: None, Ellipsis, slice, int, or an int/bool array.
+    A number or array of the wrong type is a TypeError, anything else an IndexError
+    (as in JAX)."""
+    if isinstance(e, (float, complex, str, np.floating, np.complexfloating)):
+        raise TypeError(f"Indices must be integers or booleans, got {e!r} of type "
+                        f"{type(e).__name__}: use int(i), or an integer array.")
     if isinstance(e, (list, np.ndarray)) or (isinstance(e, (Array, Tracer)) and (
             e.ndim > 0 or dtypes.is_bool(e.dtype))):
         e = Array(e) if isinstance(e, np.ndarray) else jnp.asarray(e)
         if not (dtypes.is_int(e.dtype) or dtypes.is_bool(e.dtype)):
-            raise IndexError(f"Indexing with arrays of dtype {e.dtype.name} is not allowed: "
-                             "indices must be integers or booleans.")
+            raise TypeError(f"Indexing with arrays of dtype {e.dtype.name} is not allowed: "
+                            "indices must be integers or booleans (idx.astype(jnp.int32)).")
         if dtypes.is_bool(e.dtype) and isinstance(e, Tracer):
             raise IndexError(
                 "Array boolean indices must be concrete: under jit the mask's number "
@@ -30,7 +38,8 @@ def _entry(e):
         return e
     if isinstance(e, (Array, Tracer)):   # 0-d int array: traced or concrete
         if not dtypes.is_int(e.dtype):
-            raise IndexError(f"Indices must be integers, got an array of dtype {e.dtype.name}.")
+            raise TypeError(f"Indices must be integers, got an array of dtype {e.dtype.name} "
+                            "(idx.astype(jnp.int32)).")
         return e
     if isinstance(e, (bool, np.bool_)):   # a 0-d mask, not the integer 1 or 0
         return Array(np.asarray(e))
@@ -111,11 +120,27 @@ def _normalize_index(i, n):
     return jnp.where(i < 0, i + n, i)
 
 
-def getitem(x, idx):
+def _sliceable(shape, entries):
+    """Whether x[idx] is read with slices (dynamic_slice for 0-d index arrays), as JAX
+    does when it can: no index arrays of rank > 0, and either every int is static and
+    in bounds or every slice has step 1 or -1. Both ways clamp out-of-bounds reads;
+    the difference shows in the gradient: a clamped slice's goes to the clamped
+    element, a gather's drops out-of-bounds indices (its transpose is a scatter-add)."""
+    scalars = [(e, n) for e, n in zip(entries, shape) if not isinstance(e, slice)]
+    if any(not isinstance(e, int) and e.ndim for e, _ in scalars):
+        return False
+    static_in_bounds = all(isinstance(e, int) and -n <= e < n for e, n in scalars)
+    unit_steps = all(e.step in (None, 1, -1) for e in entries if isinstance(e, slice))
+    return static_in_bounds or unit_steps
+
+
+def getitem(x, idx, clip=False):
+    """x[idx]; `clip` (x.at[idx].get(mode='clip')) also clamps the gather's indices,
+    so that its gradient goes to the clamped elements."""
     shape, entries = _expand(x.shape, idx)
     x = lax.reshape(x, shape)
-    arrays = any(not isinstance(e, (slice, int)) for e in entries)
-    # Step 1: static slices (and, when no arrays are present, static ints).
+    sliced = _sliceable(shape, entries)
+    # Step 1: static slices (and static ints when the index is read with slices).
     start, limit, stride, flip, squeeze = [], [], [], [], []
     for d, (e, n) in enumerate(zip(entries, shape)):
         if isinstance(e, slice):
@@ -127,8 +152,8 @@ def getitem(x, idx):
             start.append(s)
             limit.append(max(stop, s))
             stride.append(step)
-        elif isinstance(e, int) and not arrays:
-            i = min(max(e + n if e < 0 else e, 0), n - 1)   # clamp, as JAX's gathers do
+        elif isinstance(e, int) and sliced:
+            i = min(max(e + n if e < 0 else e, 0), n - 1)   # clamp, as JAX's slices do
             start.append(i)
             limit.append(i + 1)
             stride.append(1)
@@ -141,13 +166,21 @@ def getitem(x, idx):
         x = lax.slice(x, start, limit, stride)
     if flip:
         x = lax.rev(x, flip)
+    # Step 2: 0-d index arrays (traced ints) when sliceable: one dynamic_slice.
+    scalars = [d for d, e in enumerate(entries) if sliced and not isinstance(e, (slice, int))]
+    if scalars:
+        starts = [jnp.astype(entries[d], np.int32) if d in scalars else 0 for d in range(len(shape))]
+        x = lax.dynamic_slice(x, starts, [1 if d in scalars else n for d, n in enumerate(x.shape)])
+        squeeze = sorted(squeeze + scalars)
     if squeeze:
         x = lax.squeeze(x, squeeze)
-    if not arrays:
+    if sliced:
         return x
-    # Step 2: one gather over the axes indexed by arrays.
+    # Step 3: one gather over the axes indexed by arrays (and ints).
     adv, pos = _advanced_block(entries)
     idx_arrays = [_normalize_index(entries[d], shape[d]) for d in adv]
+    if clip:
+        idx_arrays = [jnp.clip(i, 0, shape[d] - 1) for i, d in zip(idx_arrays, adv)]
     batch = jnp.broadcast_shapes(*(i.shape for i in idx_arrays))
     indices = jnp.stack([jnp.broadcast_to(i, batch) for i in idx_arrays], axis=-1)
     out = lax.gather(x, indices, adv)
@@ -223,7 +256,7 @@ class _IndexUpdateRef:
     def get(self, **options):
         """x[idx]."""
         _check_options('get', **options)
-        return getitem(self.array, self.index)
+        return getitem(self.array, self.index, clip=options.get('mode') == 'clip')
 
     def _update(self, method, prim, values, options):
         _check_options(method, **options)
@@ -304,9 +337,15 @@ def _transpose_method(self, *axes):
 
 
 def _item(self, *args):
-    if isinstance(self, Tracer):
-        return self.aval.to_scalar(self, float if dtypes.is_float(self.dtype) else int)
-    return self._value.item(*args)
+    """`x.item()`: an integer or bool tracer only reads its value (like `int(x)`,
+    fine under grad); a float one hands a Python float to code no transformation
+    sees, so it refuses like `float(x)`. (JAX lets the float case through under
+    grad and returns a zero derivative; a silent wrong number is worse than an error.)"""
+    if not isinstance(self, Tracer):
+        return self._value.item(*args)
+    if np.issubdtype(self.dtype, np.inexact):
+        return untraced_value(self, ".item()").item(*args)
+    return self.aval.to_numpy(self, "conversion to a Python scalar (.item())").item(*args)
 
 
 _OPERATORS = {

@@ -38,13 +38,13 @@ def concatenate(arrays, axis=0, dtype=None):
     arrays = _promote(*arrays) if dtype is None else [astype(a, dtype) for a in arrays]
     if builtins.any(a.ndim == 0 for a in arrays):
         raise ValueError("Zero-dimensional arrays cannot be concatenated.")
-    if len({a.ndim for a in arrays}) > 1:
-        raise ValueError(f"All input arrays must have the same number of dimensions, got "
-                         f"shapes {[a.shape for a in arrays]}.")
+    if len({a.ndim for a in arrays}) > 1:   # TypeError for shape mismatches, as in JAX
+        raise TypeError(f"All input arrays must have the same number of dimensions, got "
+                        f"shapes {[a.shape for a in arrays]}.")
     axis = _canon_axis(axis, arrays[0].ndim)
     if len({a.shape[:axis] + a.shape[axis + 1:] for a in arrays}) > 1:
-        raise ValueError(f"All input array dimensions except for the concatenation axis "
-                         f"({axis}) must match exactly, got shapes {[a.shape for a in arrays]}.")
+        raise TypeError(f"All input array dimensions except for the concatenation axis "
+                        f"({axis}) must match exactly, got shapes {[a.shape for a in arrays]}.")
     return lax.concatenate(arrays, axis)
 
 
@@ -356,7 +356,7 @@ def _bounded_indices(idx, n, mode):
     """(indices made valid for a clamping gather, mask of in-bounds positions or None)."""
     idx = asarray(idx)
     if not dtypes.is_int(idx.dtype):
-        raise TypeError(f"take: indices must be integers, got dtype {idx.dtype.name}")
+        raise ValueError(f"take: indices must be integers, got dtype {idx.dtype.name}")
     idx = astype(idx, np.int32)
     if mode == 'wrap':
         return idx % builtins.max(n, 1), None

@@ -10,7 +10,7 @@ import builtins
 
 import numpy as np
 
-from . import dtypes, lax
+from . import core, dtypes, lax
 from . import numpy as jnp   # for names defined after this module (nonzero)
 from .array import Array
 from .numpy import (_is_array, asarray, astype, _promote, _promote_numeric, _broadcast, _weak_scalar,
@@ -35,11 +35,16 @@ __all__ = ['sin', 'cos', 'tan', 'arcsin', 'arccos', 'arctan', 'sinh', 'cosh', 't
 # --- elementwise math ------------------------------------------------------------
 
 def _elementwise(lax_fn, *args, kind=None):
-    """Promote, convert ('float': ints to float, 'numeric': bools to int), broadcast, bind."""
+    """Promote, convert, broadcast, bind."""
+    return lax_fn(*_broadcast(*_converted(*args, kind=kind)))
+
+
+def _converted(*args, kind=None):
+    """Promote, convert ('float': ints to float, 'numeric': bools to int)."""
     args = _promote_numeric(*args) if kind == 'numeric' else _promote(*args)
     if kind == 'float' and not dtypes.is_float(args[0].dtype):
         args = [lax.convert_element_type(a, dtypes.default_float(), a.weak_type) for a in args]
-    return lax_fn(*_broadcast(*args))
+    return args
 
 
 def _inexact(x):
@@ -99,7 +104,23 @@ def multiply(x1, x2, /):
 
 def true_divide(x1, x2, /):
     """x1 / x2, always floating point."""
-    return _elementwise(lax.div, x1, x2, kind='float')
+    return divide_as_compiled(x1, x2)
+
+
+def divide_as_compiled(x1, x2, constant_divisor=False):
+    """x1 / x2 rounded as JAX's compiled jnp function computes it. Staged into a
+    jaxpr (jit, make_jaxpr) it is a plain `div`, and the backends decide from the
+    jaxpr. Otherwise (eager, grad, vmap) the decision is taken here, where the
+    divisor's history is known: repeated by the broadcast, or a constant of the
+    calling jnp function (`mean`'s count); see lax.divides_by_reciprocal. The `div`
+    then carries reciprocal=True, and its derivatives divide the same way."""
+    x1, x2 = _converted(x1, x2, kind='float')
+    a, b = _broadcast(x1, x2)
+    staged = core.trace_state.dynamic_trace.level != 0
+    if not staged and lax.divides_by_reciprocal(b.dtype, False, constant_divisor,
+                                                jnp.size(b) > jnp.size(x2)):
+        return lax.div_p.bind(a, b, reciprocal=True)
+    return lax.div(a, b)
 
 
 divide = true_divide
@@ -262,7 +283,9 @@ def logaddexp(x1, x2, /):
     t = x2 - x1
     first_larger = x1 + log1p(exp(where(t <= 0, t, 0)))
     second_larger = x2 + log1p(exp(where(t > 0, -t, 0)))
-    return where(x1 >= x2, first_larger, second_larger)
+    # t is nan when an argument is nan (or both are the same infinity): then, as in
+    # JAX, the result is x1 + x2 (nan, or that infinity), never log(2) from a branch.
+    return where(isnan(t), x1 + x2, where(x1 >= x2, first_larger, second_larger))
 
 
 def hypot(x1, x2, /):

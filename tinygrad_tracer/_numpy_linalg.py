@@ -284,6 +284,9 @@ def norm(x, ord=None, axis=None, keepdims=False):
         return sqrt(sum(x * x, keepdims=keepdims))
     axes = _axes(axis if axis is not None else tuple(range(x.ndim)), x.ndim)
     if len(axes) == 1:
+        if isinstance(ord, str):
+            raise ValueError(f"linalg.norm: invalid order {ord!r} for a vector norm (use None, "
+                             "a number, inf or -inf; 'fro' and 'nuc' are matrix norms).")
         if ord is None or ord == 2:
             return sqrt(sum(x * x, axes, keepdims=keepdims))
         if ord in (np.inf, -np.inf):
@@ -292,7 +295,8 @@ def norm(x, ord=None, axis=None, keepdims=False):
             return sum(astype(x != 0, x.dtype), axes, keepdims=keepdims)
         return power(sum(power(absolute(x), float(ord)), axes, keepdims=keepdims), 1.0 / ord)
     if len(axes) == 2:
-        r, c = axes
+        # the order matters, as in NumPy: axis=(1, 0) makes axis 1 the rows
+        r, c = (axes if axis is None else [_canon_axis(a, x.ndim) for a in axis])
         if ord in (None, 'fro'):
             return sqrt(sum(x * x, axes, keepdims=keepdims))
         if ord in (1, -1, np.inf, -np.inf):

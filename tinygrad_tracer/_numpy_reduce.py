@@ -11,7 +11,7 @@ import numpy as np
 from . import dtypes, lax
 from .array import Array
 from .core import Tracer
-from ._numpy_elementwise import _elementwise
+from ._numpy_elementwise import _elementwise, divide_as_compiled
 from .numpy import (asarray, astype, _promote, _weak_scalar, _canon_axis, _axes, _broadcast,
                     broadcast_to, expand_dims, reshape, ravel, moveaxis, where,
                     isnan, isinf, absolute, equal, true_divide, sqrt, full, zeros, arange,
@@ -125,7 +125,9 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     a = _float_for_stats(_strong(asarray(a)), dtype)
     total = sum(a, axis, keepdims=keepdims, where=where)
     n = _count(a, axis, keepdims, where)
-    return true_divide(total, astype(n, a.dtype) if isinstance(n, (Array, Tracer)) else Array(np.asarray(n, a.dtype)))
+    if isinstance(n, (Array, Tracer)):   # counted where `where` is true
+        return true_divide(total, astype(n, a.dtype))
+    return divide_as_compiled(total, Array(np.asarray(n, a.dtype)), constant_divisor=True)
 
 
 def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None, correction=None):
@@ -135,11 +137,9 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     centered = a - mean(a, axis, keepdims=True, where=where)
     n = _count(a, axis, keepdims, where)
     squares = sum(lax.integer_pow(centered, 2), axis, keepdims=keepdims, where=where)
-    if isinstance(n, int):
-        n = Array(np.asarray(n - ddof, a.dtype))
-    else:
-        n = astype(n, a.dtype) - ddof
-    return _where(n > 0, true_divide(squares, n), np.nan)
+    constant = isinstance(n, int)
+    n = Array(np.asarray(n - ddof, a.dtype)) if constant else astype(n, a.dtype) - ddof
+    return _where(n > 0, divide_as_compiled(squares, n, constant_divisor=constant), np.nan)
 
 
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None, correction=None):

@@ -162,7 +162,10 @@ def _check_cotangent(ct, out_tree, out_avals, fun):
     for c, a in zip(cts, out_avals):
         c = c if isinstance(c, np.ndarray) and c.dtype == dtypes.float0 else as_array(c)
         want = tangent_aval(a)
-        if tuple(c.shape) != want.shape or np.dtype(c.dtype) != want.dtype:
+        # An integer or bool output has no derivative: as in JAX, its cotangent is
+        # ignored, so any dtype is accepted (float0, or e.g. 1.0 from a generic caller).
+        dtype_ok = want.dtype == dtypes.float0 or np.dtype(c.dtype) == want.dtype
+        if tuple(c.shape) != want.shape or not dtype_ok:
             raise ValueError(f"The cotangent passed to the function returned by vjp has type "
                              f"{_type_str(c)}, but the corresponding output of {_name(fun)} has "
                              f"type {_type_str(want)}: a cotangent must match its output's "

@@ -345,7 +345,7 @@ def _dynamic_slice_rule(axis_size, vals, dims, slice_sizes):
     if all(d is not_mapped for d in sdims):
         x = moveaxis(x, xdim, 0)
         zero = lax.full((), 0, get_aval(starts[0]).dtype) if starts else None
-        return [lax.dynamic_slice(x, [zero, *starts], (axis_size, *slice_sizes))], [0]
+        return [lax.dynamic_slice_p.bind(x, zero, *starts, slice_sizes=(axis_size, *slice_sizes))], [0]
     # per-example starts: gather every element of every window
     x = bdim_at_front(x, xdim, axis_size)
     starts = _all_at_front(axis_size, starts, sdims)
@@ -358,7 +358,7 @@ def _dynamic_update_slice_rule(axis_size, vals, dims):
     x, update = bdim_at_front(x, xdim, axis_size), bdim_at_front(update, udim, axis_size)
     if all(d is not_mapped for d in sdims):
         zero = lax.full((), 0, get_aval(starts[0]).dtype) if starts else None
-        return [lax.dynamic_update_slice(x, update, [zero, *starts])], [0]
+        return [lax.dynamic_update_slice_p.bind(x, update, zero, *starts)], [0]
     starts = _all_at_front(axis_size, starts, sdims)
     idx = _window_indices(axis_size, starts, get_aval(x).shape[1:], get_aval(update).shape[1:])
     return [lax.scatter(x, idx, update, tuple(range(get_aval(x).ndim)))], [0]

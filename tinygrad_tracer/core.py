@@ -4,10 +4,10 @@ A *primitive* is an operation we know how to evaluate and transform (`sin_p`).
 Calling `bind(sin_p, x)` does not compute right away: it asks which
 *transformation* owns `x` and lets that trace interpret the primitive.
 
-    trace_stack:  level 0  EvalTrace     (computes with NumPy)
-                  level 1  JVPTrace      (from jvp / grad)
-                  level 2  BatchTrace    (from vmap)
-                  ...
+    trace_state.trace_stack:  level 0  EvalTrace     (computes with NumPy)
+                              level 1  JVPTrace      (from jvp / grad)
+                              level 2  BatchTrace    (from vmap)
+                              ...
 
 Each value a transformation is working on is a `Tracer` that remembers its
 trace. `bind` picks the highest-level trace among its arguments (plus the
@@ -15,16 +15,20 @@ trace. `bind` picks the highest-level trace among its arguments (plus the
 recorded), raises every argument to that level and calls
 `trace.process_primitive(prim, tracers, params)`. That trace applies its rule,
 which binds more primitives one level down, until EvalTrace runs NumPy.
+
+Each thread has its own trace stack (`trace_state`), as in JAX: a `grad` in one
+thread never sees the `jit` another thread is tracing.
 """
 import contextlib
 import operator
+import threading
 
 import numpy as np
 
 from . import dtypes
 from .errors import (TracerBoolConversionError, TracerIntegerConversionError,
-                     ConcretizationTypeError, UnexpectedTracerError, MissingRuleError,
-                     concretization_message)
+                     TracerArrayConversionError, ConcretizationTypeError, UnexpectedTracerError,
+                     MissingRuleError, concretization_message, conversion_message)
 
 
 # --- primitives --------------------------------------------------------------
@@ -69,18 +73,14 @@ def bind(prim, *args, **params):
     """Apply `prim` to `args` under whichever transformation owns them."""
     trace = find_top_trace(args)
     tracers = [full_raise(trace, a) for a in args]
-    if bind_observer is None:
+    observer = trace_state.bind_observer
+    if observer is None:
         outs = trace.process_primitive(prim, tracers, params)
     else:   # viz.explain is watching: report the bind and everything nested in it
-        bind_observer.enter(prim, trace, tracers, params)
+        observer.enter(prim, trace, tracers, params)
         outs = trace.process_primitive(prim, tracers, params)
-        bind_observer.exit(outs)
+        observer.exit(outs)
     return outs if prim.multiple_results else outs[0]
-
-
-# `viz.explain` sets this to an object with enter(prim, trace, tracers, params)
-# and exit(outs) to record how each bind travels down the trace stack.
-bind_observer = None
 
 
 # --- abstract values ---------------------------------------------------------
@@ -128,14 +128,14 @@ class ShapedArray:
             _tracer_context(tracer)))
 
     def to_scalar(self, tracer, kind):
-        err = TracerIntegerConversionError if kind is int else ConcretizationTypeError
-        raise err(concretization_message(self, f"conversion to Python {kind.__name__}",
-                                         _tracer_context(tracer)))
-
-    def to_numpy(self, tracer):
-        raise ConcretizationTypeError(concretization_message(
-            self, "conversion to a NumPy array (np.asarray / np.array)",
+        integer = kind in (int, operator.index)
+        err = TracerIntegerConversionError if integer else ConcretizationTypeError
+        raise err(concretization_message(
+            self, f"conversion to Python {'int' if integer else kind.__name__}",
             _tracer_context(tracer)))
+
+    def to_numpy(self, tracer, what="conversion to a NumPy array"):
+        raise ConcretizationTypeError(concretization_message(self, what, _tracer_context(tracer)))
 
 
 class ConcreteArray(ShapedArray):
@@ -153,7 +153,7 @@ class ConcreteArray(ShapedArray):
     def to_scalar(self, tracer, kind):
         return kind(self.val)
 
-    def to_numpy(self, tracer):
+    def to_numpy(self, tracer, what=None):
         return np.asarray(self.val)
 
 
@@ -224,21 +224,37 @@ class Tracer:
             raise TypeError("len() of unsized object (a scalar)")
         return self.shape[0]
 
+    # Conversions that only read the value (`if x > 0`, int(), x as an index,
+    # .item()) work whenever the aval is concrete: under grad without jit,
+    # Python control flow on traced values just works, as in JAX.
     def __bool__(self):
         return self.aval.to_bool(self)
 
     def __int__(self):
         return self.aval.to_scalar(self, int)
 
-    def __float__(self):
-        return self.aval.to_scalar(self, float)
-
     def __index__(self):
-        return operator.index(self.aval.to_scalar(self, int))
+        return self.aval.to_scalar(self, operator.index)
+
+    # Conversions that hand the value to code no transformation sees (NumPy,
+    # Python floats) would silently lose what is traced: the derivative under
+    # grad, the batch under vmap. As in JAX, every tracer refuses them, unless
+    # it is a plain value in disguise (see `untraced_value`).
+    def __float__(self):
+        return float(untraced_value(self, "float()"))
+
+    def __complex__(self):
+        return complex(untraced_value(self, "complex()"))
+
+    def tolist(self):
+        return untraced_value(self, ".tolist()").tolist()
 
     def __array__(self, dtype=None, copy=None):
-        val = self.aval.to_numpy(self)
-        return val if dtype is None else val.astype(dtype)
+        val = untraced_value(self, "np.asarray() (or a NumPy function such as np.sin)",
+                             TracerArrayConversionError)
+        if dtype is not None and np.dtype(dtype) != val.dtype:
+            return val.astype(dtype)
+        return val.copy() if copy else val   # np.array(x) asks for a writable copy
 
     def __iter__(self):
         if not self.shape:
@@ -255,7 +271,8 @@ class Tracer:
 
 def _tracer_context(tracer):
     """A sentence naming the transformation (and, for jit, the argument) that traced it."""
-    primal = getattr(tracer, 'primal', None)   # jit under grad: the jit made the value abstract
+    # jit under grad: the jit made the value abstract (lower through a known linearize value)
+    primal = full_lower(getattr(tracer, 'primal', None))
     if isinstance(primal, Tracer) and not isinstance(primal.aval, ConcreteArray):
         return _tracer_context(primal)
     main = getattr(getattr(tracer, '_trace', None), 'main', None)
@@ -263,6 +280,20 @@ def _tracer_context(tracer):
         return ""
     where = getattr(tracer, 'debug_info', None)
     return f"from {main.name}" + (f" ({where})" if where else "")
+
+
+def untraced_value(tracer, what, error=ConcretizationTypeError):
+    """The NumPy value of `tracer` for `what` (float(), np.asarray(), ...), which
+    takes it out of JAX. Allowed only when the tracer is a plain value in
+    disguise, one `full_lower` unwraps (a zero tangent, an unbatched value, a
+    known value); otherwise raises `error`, naming the transformation and the fix.
+    """
+    val = full_lower(tracer)
+    if isinstance(val, Tracer):
+        # Under grad (without jit) the value is known: what would be lost is its derivative.
+        raise error(conversion_message(what, val.aval, _tracer_context(val),
+                                       differentiated=isinstance(val.aval, ConcreteArray)))
+    return get_aval(val).val
 
 
 class EvalTrace(Trace):
@@ -278,31 +309,51 @@ class EvalTrace(Trace):
         return outs if prim.multiple_results else [outs]
 
 
-trace_stack = [MainTrace(0, EvalTrace, name='eval')]
-dynamic_trace = trace_stack[0]   # jit/make_jaxpr raise this so constants get staged too
+class TraceState(threading.local):
+    """What transformations are running, kept per thread (a `threading.local`):
+    two threads tracing at once must not push onto, or read, each other's stack.
+    Every thread starts with EvalTrace alone at level 0.
+
+    - `trace_stack`: the running transformations, innermost last;
+    - `dynamic_trace`: the main that even constant-only operations go to
+      (jit/make_jaxpr raise it so constants get staged too);
+    - `tags`: see `tag` below;
+    - `bind_observer`: `viz.explain` sets it to an object with
+      enter(prim, trace, tracers, params) and exit(outs) to record how each
+      bind travels down the trace stack.
+    """
+
+    def __init__(self):
+        self.trace_stack = [MainTrace(0, EvalTrace, name='eval')]
+        self.dynamic_trace = self.trace_stack[0]
+        self.tags = []
+        self.bind_observer = None
+
+
+trace_state = TraceState()
 
 
 @contextlib.contextmanager
 def new_main(trace_type, global_data=None, name=None):
     """Push a transformation on the trace stack for the duration of the block."""
-    main = MainTrace(len(trace_stack), trace_type, global_data, name)
-    trace_stack.append(main)
+    stack = trace_state.trace_stack
+    main = MainTrace(len(stack), trace_type, global_data, name)
+    stack.append(main)
     try:
         yield main
     finally:
-        trace_stack.pop()
+        stack.pop()
         main.ended = True   # tracers of this main used later are leaks
 
 
 @contextlib.contextmanager
 def new_dynamic(main):
     """Make `main` the trace that even constant-only operations go to (jit)."""
-    global dynamic_trace
-    prev, dynamic_trace = dynamic_trace, main
+    prev, trace_state.dynamic_trace = trace_state.dynamic_trace, main
     try:
         yield
     finally:
-        dynamic_trace = prev
+        trace_state.dynamic_trace = prev
 
 
 def _check_alive(x):
@@ -318,7 +369,7 @@ def _check_alive(x):
 
 
 def find_top_trace(xs):
-    top = dynamic_trace
+    top = trace_state.dynamic_trace
     for x in xs:
         if isinstance(x, Tracer):
             _check_alive(x)
@@ -344,7 +395,8 @@ def full_raise(trace, val):
 
 
 def full_lower(val):
-    """A tracer that carries no transformation-specific data may unwrap; most do not."""
+    """Unwrap a tracer that carries nothing of its transformation (a JVP tracer with
+    a zero tangent, an unbatched vmap value, a known partial value); others stay."""
     return val.full_lower() if isinstance(val, Tracer) and hasattr(val, 'full_lower') else val
 
 
@@ -352,17 +404,17 @@ def full_lower(val):
 # Traces push a tag while they run their rules; jaxpr equations record the most
 # telling one so the visualizer can colour primal / tangent / cotangent / batched.
 TAG_PRIORITY = {'primal': 0, 'batched': 1, 'tangent': 2, 'cotangent': 3}
-_tags = []
 
 
 @contextlib.contextmanager
 def tag(name):
-    _tags.append(name)
+    tags = trace_state.tags
+    tags.append(name)
     try:
         yield
     finally:
-        _tags.pop()
+        tags.pop()
 
 
 def current_tag():
-    return max(_tags, key=TAG_PRIORITY.__getitem__, default='primal')
+    return max(trace_state.tags, key=TAG_PRIORITY.__getitem__, default='primal')

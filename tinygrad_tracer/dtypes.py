@@ -8,6 +8,7 @@ int8.
     >>> result_type(np.int32, 1.5)
     dtype('float32')
 """
+import ml_dtypes   # bfloat16 (a required dependency, as for JAX)
 import numpy as np
 
 from .config import config
@@ -16,18 +17,12 @@ bool_ = np.dtype(np.bool_)
 int8, int16, int32, int64 = (np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64))
 uint8, uint16, uint32, uint64 = (np.dtype(t) for t in (np.uint8, np.uint16, np.uint32, np.uint64))
 float16, float32, float64 = (np.dtype(t) for t in (np.float16, np.float32, np.float64))
+bfloat16 = np.dtype(ml_dtypes.bfloat16)
 
-try:  # bfloat16 ships with ml_dtypes (a JAX dependency); optional here
-    import ml_dtypes
-    bfloat16 = np.dtype(ml_dtypes.bfloat16)
-except ImportError:  # pragma: no cover
-    bfloat16 = None
-
+# Every dtype an array can have, with the short name jaxprs print.
 _SHORT = {bool_: 'bool', int8: 'i8', int16: 'i16', int32: 'i32', int64: 'i64',
           uint8: 'u8', uint16: 'u16', uint32: 'u32', uint64: 'u64',
-          float16: 'f16', float32: 'f32', float64: 'f64'}
-if bfloat16 is not None:
-    _SHORT[bfloat16] = 'bf16'
+          float16: 'f16', bfloat16: 'bf16', float32: 'f32', float64: 'f64'}
 
 # The tangent dtype of integer and boolean values (they cannot be perturbed), as in JAX.
 float0 = np.dtype([('float0', np.void, 0)])
@@ -39,12 +34,18 @@ def short_name(dtype):
 
 
 def canonicalize_dtype(dtype):
-    """The dtype JAX actually uses: 64-bit types shrink to 32 bits unless x64 is on."""
+    """The dtype JAX actually uses: 64-bit types shrink to 32 bits unless x64 is on.
+    A dtype we cannot compute with (complex, float8, object, ...) raises here, rather
+    than becoming another dtype or failing later inside an operation."""
     dtype = np.dtype(dtype)
+    if dtype not in _SHORT:
+        raise TypeError(f"tinygrad_tracer does not support dtype {dtype.name}: arrays can be "
+                        "bool, int8 to int64, uint8 to uint64, float16, bfloat16, float32 or "
+                        "float64. Pick one of these (convert data of another dtype first, "
+                        "e.g. np.asarray(data, np.float32)).")
     if config.jax_enable_x64:
         return dtype
-    return {int64: int32, uint64: uint32, float64: float32,
-            np.dtype(np.complex128): np.dtype(np.complex64)}.get(dtype, dtype)
+    return {int64: int32, uint64: uint32, float64: float32}.get(dtype, dtype)
 
 
 def default_float():
@@ -56,7 +57,7 @@ def default_int():
 
 
 def is_float(dtype):
-    return np.dtype(dtype).kind == 'f' or (bfloat16 is not None and np.dtype(dtype) == bfloat16)
+    return np.dtype(dtype).kind == 'f' or np.dtype(dtype) == bfloat16   # bfloat16's kind is 'V'
 
 
 def is_int(dtype):

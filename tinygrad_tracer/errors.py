@@ -17,6 +17,10 @@ class TracerIntegerConversionError(ConcretizationTypeError):
     """`int()` / `operator.index` on a traced value."""
 
 
+class TracerArrayConversionError(TinyTracerError, TypeError):
+    """NumPy (`np.asarray(x)`, `np.sin(x)`, ...) was called on a traced value."""
+
+
 class UnexpectedTracerError(TinyTracerError):
     """A tracer escaped the transformation that created it (a 'leaked' tracer)."""
 
@@ -44,3 +48,26 @@ def concretization_message(aval, what, context=""):
         "static_argnames=... (it must then be hashable, and each new value retraces);\n"
         "  * or keep the decision in the computation: jnp.where(pred, a, b) or "
         "lax.cond(pred, true_fun, false_fun, *operands).")
+
+
+def conversion_message(what, aval, context="", differentiated=False):
+    """Why a tracer refuses `what` (float(), np.asarray(), .tolist(), ...), which
+    would take its value out of JAX, and the fixes. `differentiated`: the value
+    is known, but a derivative flows through it (grad, jvp, vjp, linearize)."""
+    ctx = f" {context}" if context else ""
+    head = f"{what} was called on a traced value: {aval.str_short()}{ctx}.\n"
+    keep = ("  * keep the value a jax array: use jax.numpy instead of NumPy (jnp.sin "
+            "instead of np.sin, jnp.asarray instead of np.asarray) and remove the "
+            "float() / complex() / .tolist();\n")
+    if differentiated:
+        return (head + "The value is being differentiated (grad, vjp and linearize run jvp): "
+                "a NumPy array or Python number holds only the value, so the derivative "
+                "flowing through it would be silently lost.\nFixes:\n" + keep +
+                "  * if the derivative should be dropped on purpose, convert "
+                "jax.lax.stop_gradient(x) instead of x.")
+    return (head + "Under jit and lax control flow values are abstract (only their shape "
+            "and dtype are known while the function is traced), and under vmap a value "
+            "stands for a whole batch: neither can become a NumPy array or a Python "
+            "number.\nFixes:\n" + keep +
+            "  * if a Python value is really needed, pass it as a static argument "
+            "(jit(f, static_argnums=...)) or, under vmap, unbatched (in_axes=None).")

@@ -31,6 +31,7 @@ on new shapes, dtypes, pytree structure or static values traces again
 import importlib
 import inspect
 import sys
+import threading
 import weakref
 
 import numpy as np
@@ -88,6 +89,10 @@ pp_eqn_rules[jit_p] = _jit_pp
 # --- compiling, with the executable cached next to its jaxpr -------------------------------
 
 _executables = weakref.WeakKeyDictionary()   # ClosedJaxpr -> {backend name: Executable}
+# One compilation at a time: threads calling the same function would otherwise build
+# its executable twice, racing on the kernels (files, Numba dispatchers) they share.
+# Numba compiles under a global lock of its own anyway, so little is lost.
+_compile_lock = threading.RLock()
 
 
 def compiled(closed, backend, name):
@@ -95,9 +100,12 @@ def compiled(closed, backend, name):
     backend = config.jax_default_backend if backend is None else backend
     per_backend = _executables.setdefault(closed, {})
     if backend not in per_backend:
-        per_backend[backend] = backends.get_backend(backend).compile(closed, name)
-        if _settings.DEBUG >= 2:
-            _log(f"jit({name}): compiled for backend {backend!r}:\n{per_backend[backend].as_text()}")
+        with _compile_lock:
+            if backend not in per_backend:   # another thread may have built it meanwhile
+                per_backend[backend] = backends.get_backend(backend).compile(closed, name)
+                if _settings.DEBUG >= 2:
+                    _log(f"jit({name}): compiled for backend {backend!r}:\n"
+                         f"{per_backend[backend].as_text()}")
     return per_backend[backend]
 
 
@@ -221,7 +229,7 @@ class JitFunction:
         self.__wrapped__ = fun
         self._params = _positional_params(fun)
         self.static_argnums, self.static_argnames = _resolve_static(
-            self._params, static_argnums, static_argnames)
+            self._params, static_argnums, static_argnames, fun)
         self._cache = _trace_cache(fun, self.static_argnums, self.static_argnames)
         self._fast = {}        # argument signature -> (executable, out_tree), see __call__
         self.trace_count = 0   # traces this object made (cache misses)
@@ -245,7 +253,7 @@ class JitFunction:
         closed, out_tree, flat = self._trace(args, kwargs)
         closed, hoisted = hoist_consts(closed)   # values of outer transformations it closed over
         flat = hoisted + flat
-        if core.dynamic_trace.level == 0 and not any(isinstance(x, Tracer) for x in flat):
+        if core.trace_state.dynamic_trace.level == 0 and not any(isinstance(x, Tracer) for x in flat):
             executable = compiled(closed, self.backend, self.__name__)
             outs = executable(*map(_as_array, flat))
             if fast_key is not None and not hoisted:
@@ -255,7 +263,7 @@ class JitFunction:
         return tree_util.tree_unflatten(out_tree, outs)
 
     def _fast_key(self, args, kwargs):
-        if kwargs or self.static_argnums or core.dynamic_trace.level != 0:
+        if kwargs or self.static_argnums or core.trace_state.dynamic_trace.level != 0:
             return None
         key = [self.backend or config.jax_default_backend]
         for a in args:
@@ -279,6 +287,10 @@ class JitFunction:
     def _split(self, args, kwargs):
         """(dynamic args, dynamic kwargs, the static values as a hashable key)."""
         n = len(args)
+        if any(i < -n for i in self.static_argnums):   # (only a *args function gets here)
+            raise ValueError(f"jit({self.__name__}) has static_argnums={self.static_argnums}, "
+                             f"but was called with only {n} positional arguments: a negative "
+                             f"index counts from the end of the call's arguments.")
         nums = {i % n if -n <= i < n else i for i in self.static_argnums}
         static = tuple((i, args[i]) for i in sorted(nums) if i < n)
         static += tuple((k, kwargs[k]) for k in sorted(kwargs) if k in self.static_argnames)
@@ -302,6 +314,9 @@ class JitFunction:
         names = self._leaf_names(args, kwargs, static)
         avals = tuple(self._aval(x, name) for x, name in zip(flat, names))
         key = (in_tree, avals, static)
+        # Threads share this cache (and `_fast`) without a lock: a dict lookup or
+        # insertion is atomic, and two threads that miss at once each trace, the
+        # later insertion replacing an equivalent entry.
         entry = self._cache.get(key)
         if entry is None:
             if _settings.DEBUG >= 1:
@@ -403,6 +418,17 @@ def _signature(names, avals):
     return ', '.join(f"{n}:{a.str_short()}" for n, a in zip(names, avals)) or '()'
 
 
+def _fixed_positional_count(fun):
+    """How many positional arguments `fun` accepts; None if any number (*args) or unknown."""
+    try:
+        params = inspect.signature(fun).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return None
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+
+
 def _positional_params(fun):
     try:
         params = inspect.signature(fun).parameters.values()
@@ -411,14 +437,23 @@ def _positional_params(fun):
     return [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
 
 
-def _resolve_static(params, static_argnums, static_argnames):
+def _resolve_static(params, static_argnums, static_argnames, fun=None):
     """Normalize the static specs and make each cover the other where the signature
-    says how (`static_argnames='n'` also covers `n` passed positionally)."""
+    says how (`static_argnames='n'` also covers `n` passed positionally).
+
+    As in JAX, a negative static_argnum counts from the end of each call's positional
+    arguments, and one out of range of a signature without *args is an error here."""
     nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums or ())
     names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames or ())
     for i in nums:
         if not isinstance(i, (int, np.integer)):
             raise TypeError(f"static_argnums must be ints, got {i!r}")
+    nums = tuple(int(i) for i in nums)
+    n = _fixed_positional_count(fun)
+    if n is not None and any(not -n <= i < n for i in nums):
+        name = fun_name(fun)
+        raise ValueError(f"jit({name}) has static_argnums={nums}, but {name} only accepts {n} "
+                         f"positional arguments (indices -{n} to {n - 1}).")
     nums = set(nums) | {params.index(n) for n in names if n in params}
     names = set(names) | {params[i] for i in nums if 0 <= i < len(params)}
     return tuple(sorted(nums)), frozenset(names)

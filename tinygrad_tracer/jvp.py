@@ -98,6 +98,10 @@ class JVPTracer(Tracer):
         # Python control flow on them works.
         return get_aval(self.primal)
 
+    def full_lower(self):
+        # A zero tangent carries no derivative: the value may leave as its primal.
+        return core.full_lower(self.primal) if isinstance(self.tangent, Zero) else self
+
 
 class JVPTrace(Trace):
     def pure(self, val):
@@ -416,8 +420,8 @@ defjvp(lax.integer_pow_p, _integer_pow_partial)
 defjvp(lax.add_p, lambda t, out, x, y: t, lambda t, out, x, y: t)
 defjvp(lax.sub_p, lambda t, out, x, y: t, lambda t, out, x, y: lax.neg(t))
 defjvp(lax.mul_p, lambda t, out, x, y: mul(t, y), lambda t, out, x, y: mul(x, t))
-defjvp(lax.div_p, lambda t, out, x, y: div(t, y),
-       lambda t, out, x, y: mul(mul(lax.neg(t), x), lax.integer_pow(y, -2)))
+defjvp(lax.div_p, lambda t, out, x, y, **p: lax.div_p.bind(t, y, **p),   # rounded as the primal
+       lambda t, out, x, y, **p: mul(mul(lax.neg(t), x), lax.integer_pow(y, -2)))
 defjvp(lax.fma_p, lambda t, out, x, y, z: mul(t, y), lambda t, out, x, y, z: mul(x, t),
        lambda t, out, x, y, z: t)
 
@@ -485,7 +489,7 @@ for _prim in [lax.neg_p, lax.convert_element_type_p, lax.broadcast_in_dim_p, lax
 deflinear(lax.select_n_p, lambda i: i > 0)                 # not in the selector
 deflinear(lax.dynamic_slice_p, lambda i: i == 0)           # not in the start indices
 deflinear(lax.dynamic_update_slice_p, lambda i: i < 2)
-deflinear(lax.gather_p, lambda i: i == 0)
+deflinear(lax.gather_p, lambda i: i == 0)   # out of bounds: see transpose.py's gather rule
 deflinear(lax.scatter_add_p, lambda i: i in (0, 2))
 deflinear(lax.scatter_p, lambda i: i in (0, 2))
 
@@ -578,11 +582,29 @@ def _sort_jvp(primals, tangents, dimension, is_stable, num_keys):
 
 jvp_rules[lax.sort_p] = _sort_jvp
 
-# scatter-mul, assuming unique indices (as JAX does): out = x * u where hit, else x.
+def _scatter_mul_updates_partial(t, out, x, idx, u, axes):
+    """out[j] = x[j] * (the product of the updates sent to j), so d out / d u_k is x at
+    u_k's target times the product of the *other* updates sent there: 1 for unique
+    indices. JAX only differentiates that case; repeated indices are right here too.
+    With P the product of the nonzero updates at the target, the others' product is
+    P / u_k when none is zero, P when u_k is the only zero, and 0 otherwise."""
+    at_target = lambda v: lax.gather(v, idx, axes)
+    per_target = lambda prim, init, v: at_target(prim(full_like(x, init), idx, v, axes))
+    nonzero = lax.ne(u, full_like(u, 0))
+    safe_u = select(nonzero, u, full_like(u, 1))
+    count = per_target(lax.scatter_add, 0, full_like(u, 1))
+    zeros = per_target(lax.scatter_add, 0, _as_float(lax.bitwise_not(nonzero), u))
+    prod = per_target(lax.scatter_mul, 1, safe_u)
+    only_zero = lax.bitwise_and(eq(zeros, 1.0), lax.bitwise_not(nonzero))
+    others = select(eq(zeros, 0.0), div(prod, safe_u), select(only_zero, prod, full_like(u, 0)))
+    others = select(eq(count, 1.0), full_like(u, 1), others)   # exact when unique, even for inf
+    return lax.scatter_add(full_like(x, 0), idx, mul(t, mul(at_target(x), others)), axes)
+
+
+# scatter-mul: out = x * (product of the updates) where hit, else x.
 defjvp(lax.scatter_mul_p,
        lambda t, out, x, idx, u, axes: mul(t, lax.scatter_mul(full_like(x, 1), idx, u, axes)),
-       None,
-       lambda t, out, x, idx, u, axes: lax.scatter_add(full_like(x, 0), idx, mul(t, lax.gather(x, idx, axes)), axes))
+       None, _scatter_mul_updates_partial)
 
 
 def _scatter_chooser_jvp(prim):

@@ -145,12 +145,21 @@ def broadcast_to(array, shape):
 
 def broadcast_arrays(*args):
     """All arguments broadcast to their common shape."""
-    return _broadcast(*[asarray(a) for a in args])
+    args = [asarray(a) for a in args]
+    shape = broadcast_shapes(*(a.shape for a in args))
+    return [broadcast_to(a, shape) for a in args]
 
 
 def _broadcast(*args):
-    shape = broadcast_shapes(*(a.shape for a in args))
-    return [broadcast_to(a, shape) for a in args]
+    """The operands of an operation, broadcast to one shape. Two operands of the same
+    rank that do not broadcast raise TypeError, as in JAX (which hands them to lax
+    unchanged, whose shape check fails); other mismatches raise ValueError."""
+    if len(args) == 2 and args[0].ndim == args[1].ndim:
+        try:
+            return broadcast_arrays(*args)
+        except ValueError as e:
+            raise TypeError(str(e)) from None
+    return broadcast_arrays(*args)
 
 
 def astype(x, dtype, /, *, copy=False, device=None):
@@ -524,10 +533,8 @@ class _ScalarType:
 def _install_scalar_types():
     g = globals()
     for name in ('bool_', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32',
-                 'uint64', 'float16', 'float32', 'float64'):
+                 'uint64', 'float16', 'bfloat16', 'float32', 'float64'):
         g[name] = _ScalarType(g[name])
-    if bfloat16 is not None:
-        g['bfloat16'] = _ScalarType(bfloat16)
 
 
 _install_scalar_types()
@@ -545,7 +552,7 @@ def finfo(dtype):
 
 
 def issubdtype(arg1, arg2):
-    if bfloat16 is not None and np.dtype(arg1) == bfloat16:   # ml_dtypes' bfloat16 is a float
+    if np.dtype(arg1) == bfloat16:   # ml_dtypes' bfloat16 is a float to us, not to NumPy
         return arg2 in (np.floating, np.inexact, np.number, np.generic) or np.dtype(arg2) == bfloat16
     return np.issubdtype(np.dtype(arg1), arg2)
 

@@ -103,6 +103,9 @@ class PartialEvalTracer(Tracer):
     def aval(self):
         return self.pval.aval
 
+    def full_lower(self):
+        return core.full_lower(self.pval.const) if self.pval.is_known else self
+
 
 class PartialEvalTrace(Trace):
     def new_arg(self, pval):
@@ -213,7 +216,7 @@ def partial_eval_jaxpr(closed_jaxpr, in_unknowns, instantiate):
     store = []
 
     def known_fun(*known_in):
-        known_main = core.dynamic_trace   # the trace recording jaxpr_known
+        known_main = core.trace_state.dynamic_trace   # the trace recording jaxpr_known
         known_in = iter(known_in)
         pvals = [PartialVal.unknown(a) if uk else PartialVal.known(next(known_in))
                  for a, uk in zip(closed_jaxpr.in_avals, in_unknowns)]

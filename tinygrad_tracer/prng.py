@@ -47,7 +47,7 @@ def _const(value, dtype, shape=()):
     bind: the hash uses dozens); under jit one `broadcast_in_dim` of a scalar literal,
     so jaxprs stay readable and compiled code gets no big constant inputs."""
     scalar = Array(np.array(value, dtype))
-    if core.dynamic_trace is core.trace_stack[0]:
+    if core.trace_state.dynamic_trace is core.trace_state.trace_stack[0]:
         return Array(np.broadcast_to(scalar._value, tuple(shape)))
     return lax.broadcast_in_dim(scalar, tuple(shape), ())
 

@@ -93,7 +93,7 @@ def _float_dtype(dtype, name):
 
 
 def _finfo(dtype):
-    if dtypes.bfloat16 is not None and dtype == dtypes.bfloat16:
+    if dtype == dtypes.bfloat16:
         import ml_dtypes
         return ml_dtypes.finfo(dtype)
     return np.finfo(dtype)

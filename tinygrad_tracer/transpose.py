@@ -159,11 +159,11 @@ def _mul_transpose(cts, x, y):
     return [lax.mul(ct, y), None] if is_undefined(x) else [None, lax.mul(x, ct)]
 
 
-def _div_transpose(cts, x, y):
+def _div_transpose(cts, x, y, **params):
     ct, = cts
     if is_undefined(y):
         _nonlinear('div')   # linear only in the numerator
-    return [lax.div(ct, y), None]
+    return [lax.div_p.bind(ct, y, **params), None]   # rounded as the primal
 
 
 transpose_rules[lax.add_p] = _add_transpose
@@ -275,16 +275,19 @@ def _dot_general_transpose(cts, x, y, dimension_numbers, preferred_element_type=
     return [None, lax.transpose(out, np.argsort(y_axes))]
 
 
+# The starts were already counted from the end by lax.dynamic_slice: bind directly.
+
 def _dynamic_slice_transpose(cts, x, *starts, slice_sizes):
     ct, = cts
-    return [lax.dynamic_update_slice(_zeros(x.aval), ct, starts)] + [None] * len(starts)
+    return [bind(lax.dynamic_update_slice_p, _zeros(x.aval), ct, *starts)] + [None] * len(starts)
 
 
 def _dynamic_update_slice_transpose(cts, x, update, *starts):
     ct, = cts
     u_aval = update.aval if is_undefined(update) else core.raise_to_shaped(get_aval(update))
-    ct_x = lax.dynamic_update_slice(ct, _zeros(u_aval), starts) if is_undefined(x) else None
-    ct_u = lax.dynamic_slice(ct, starts, u_aval.shape) if is_undefined(update) else None
+    ct_x = bind(lax.dynamic_update_slice_p, ct, _zeros(u_aval), *starts) if is_undefined(x) else None
+    ct_u = (bind(lax.dynamic_slice_p, ct, *starts, slice_sizes=u_aval.shape)
+            if is_undefined(update) else None)
     return [ct_x, ct_u] + [None] * len(starts)
 
 
@@ -305,10 +308,11 @@ def _in_bounds(idx, shape, axes, like):
 
 
 def _gather_transpose(cts, x, idx, axes):
-    # gather clamps out-of-bounds indices, so send their cotangent to the clamped spot.
+    # As in JAX, out-of-bounds indices are a broken promise with no defined derivative:
+    # the read clamps (so the JVP passes on the clamped element's tangent) but this
+    # scatter-add drops their cotangent, so grad gives them none (jacfwd != jacrev there).
     ct, = cts
-    clamped = lax.max(lax.min(idx, _index_bounds(idx, x.aval.shape, axes)), full_like(idx, 0))
-    return [lax.scatter_add(_zeros(x.aval), clamped, ct, axes), None]
+    return [lax.scatter_add(_zeros(x.aval), idx, ct, axes), None]
 
 
 def _gathered_updates_ct(ct, idx, updates, axes):

@@ -19,6 +19,9 @@ as XLA does; float64 falls back to NumPy (close, not bit-identical).
 
 XLA:CPU also treats subnormal inputs of these kernels as zero (the CPU's
 denormals-are-zero mode), so `log(1e-40)` is `-inf` in float32, as in JAX.
+(JAX's scalar remainder loop, which takes the last 3, 5, 6 or 7 elements of an
+array, gives log(2**-150) = -103.97208 there instead: we follow the vector
+path that scalars and all other elements take.)
 """
 import numpy as np
 

@@ -2,9 +2,10 @@
 
 A jaxpr does not say where vmap put the batch axis: the equations only see
 whole-batch arrays. vmap's own tracers do know (`BatchTracer.val`, `.bdim`), so
-while `fn` is traced to a jaxpr we watch every bind (the `core.bind_observer`
-hook) and note, for each value crossing the vmap trace, its batch axis; the
-jaxpr builder then tells which variable that value became. Values made inside a
+while `fn` is traced to a jaxpr we watch every bind (the
+`core.trace_state.bind_observer` hook) and note, for each value crossing the
+vmap trace, its batch axis; the jaxpr builder then tells which variable that
+value became. Values made inside a
 batching rule (a transpose that moves the batch axis, say) never cross the vmap
 trace, so their edges carry no `bdim=`.
 """

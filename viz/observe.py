@@ -1,4 +1,5 @@
-"""Watching binds: install an observer on `core.bind_observer` for a block.
+"""Watching binds: install an observer on `core.trace_state.bind_observer` (this
+thread's) for a block.
 
 `core.bind` calls `observer.enter(prim, trace, tracers, params)` before a trace
 processes a primitive and `observer.exit(outs)` after. Both viz.explain (the
@@ -11,14 +12,15 @@ from tinygrad_tracer import core
 
 @contextlib.contextmanager
 def observing(observer):
-    """Install `observer` as core.bind_observer for the block, passing every bind on
-    to the observer that was there before; restore it afterwards, even on error."""
-    prev = core.bind_observer
-    core.bind_observer = observer if prev is None else _Both(prev, observer)
+    """Install `observer` as core.trace_state.bind_observer for the block, passing
+    every bind on to the observer that was there before; restore it afterwards,
+    even on error."""
+    prev = core.trace_state.bind_observer
+    core.trace_state.bind_observer = observer if prev is None else _Both(prev, observer)
     try:
         yield observer
     finally:
-        core.bind_observer = prev
+        core.trace_state.bind_observer = prev
 
 
 class _Both:

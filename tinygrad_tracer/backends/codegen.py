@@ -161,8 +161,8 @@ def _integer_pow(eqn, x):
 
 def _div(eqn, x, y):
     dtype = _out_dtype(eqn)
-    if not _is_int(dtype):
-        return f"{x} / {y}"
+    if not _is_int(dtype):   # reciprocal: as XLA rewrites it (lax.divides_by_reciprocal)
+        return f"{x} * ({const(1, dtype)} / {y})" if eqn.params.get('reciprocal') else f"{x} / {y}"
     if dtype.kind == 'u':
         all_ones = const(np.iinfo(dtype).max, dtype)   # -1, wrapped around
         return f"({np_type(dtype)}({x} // {y}) if {y} != 0 else {all_ones})"

@@ -30,7 +30,7 @@ import math
 
 from .. import lax
 from ..array import Array
-from ..jaxpr import Literal, Var, _Names, pp_jaxpr
+from ..jaxpr import Jaxpr, Literal, Var, _Names, pp_jaxpr
 from . import codegen, loops
 from .codegen import key
 
@@ -275,6 +275,12 @@ class _Groups:
                     return False
         return True
 
+    def _after(self, i):
+        """Equations that read a result of i's step. A group runs as one loop nest, so
+        its results all wait for all its inputs: every member's readers count."""
+        unit = self.sets[self.find(i)] if i in self.parent else [i]
+        return [u for m in unit for u in self.succ[m]]
+
     def _path_outside(self, src, dst):
         """Is there a path src -> (something in neither group) -> dst?"""
         inside = set(self.sets[src]) | set(self.sets[dst])
@@ -283,7 +289,7 @@ class _Groups:
         seen = set(todo)
         while todo:
             i = todo.pop()
-            for u in self.succ[i]:
+            for u in self._after(i):
                 if u in targets:
                     return True
                 if u not in seen and u not in inside:
@@ -338,6 +344,10 @@ def _schedule(plan, steps):
             deps[u].discard(s)
             if not deps[u]:
                 heapq.heappush(ready, (first[u], u))
+    if len(order) != len(steps):   # a cycle: fusion merged groups it must not have
+        raise RuntimeError("tinygrad_tracer bug: the Numba backend's steps depend on each "
+                           "other in a cycle; use jit(f, backend='interpret') meanwhile and "
+                           "please report this program.")
     return order
 
 
@@ -418,5 +428,7 @@ def _flatten(closed):
             keep.append(i)
             live.update(x for x in eqns[i].inputs if isinstance(x, Var))
     keep.reverse()
-    return (constvars, consts, list(jaxpr.invars), outvars,
-            [eqns[i] for i in keep], [origin[i] for i in keep])
+    # Divide as XLA would compile the whole program (the same marks in every backend).
+    flat = lax.mark_reciprocal_divisions(
+        Jaxpr(constvars, jaxpr.invars, outvars, [eqns[i] for i in keep]))
+    return constvars, consts, flat.invars, outvars, flat.eqns, [origin[i] for i in keep]

@@ -2,12 +2,14 @@
 
 Nothing is compiled: each equation calls its primitive's `impl`, exactly what
 eager execution does, so this backend is the reference the compiled ones are
-tested against (and the default until a compiled backend is chosen).
+tested against (and the default until a compiled backend is chosen). Like them,
+it divides as XLA would compile the whole jaxpr (`lax.mark_reciprocal_divisions`).
 
     >>> exe = compile(make_jaxpr(lambda x: jnp.sin(x) * 2.0)(1.0), 'f')
     >>> exe(Array(np.float32(1.0)))
     [Array(1.6829419, dtype=float32)]
 """
+from .. import lax
 from ..array import Array
 from ..jaxpr import Literal
 
@@ -17,9 +19,10 @@ class Executable:
 
     def __init__(self, closed_jaxpr, name):
         self.closed_jaxpr, self.name = closed_jaxpr, name
+        self.jaxpr = lax.mark_reciprocal_divisions(closed_jaxpr.jaxpr)
 
     def __call__(self, *args):
-        jaxpr = self.closed_jaxpr.jaxpr
+        jaxpr = self.jaxpr
         if len(args) != len(jaxpr.invars):
             raise TypeError(f"{self.name} takes {len(jaxpr.invars)} arrays, got {len(args)}")
         env = dict(zip(jaxpr.constvars, self.closed_jaxpr.consts))

@@ -34,7 +34,7 @@ import numpy as np
 
 from .. import lax
 from ..jaxpr import Literal
-from .codegen import REDUCTIONS, const, key, np_type, scalar_expr, unit_reduction
+from .codegen import REDUCTIONS, const, key, np_type, reduced_positions, scalar_expr, unit_reduction
 
 
 # --- index maps: reading a layout operation's result straight from its input ---------------------
@@ -242,7 +242,8 @@ class KernelBody:
             eqn = eqns[m]
             out = eqn.out_binders[0]
             name = names[out]
-            if eqn.primitive in REDUCTIONS and R:
+            # A reduction over size-1 axes only is elementwise, even beside a real one.
+            if eqn.primitive in REDUCTIONS and reduced_positions(eqn):
                 x = operand(eqn.inputs[0], 'full', full)
                 lines = _accumulate(eqn, name, x, f"i{R[0]}", kept if columns else None)
                 for part, new in zip((allocs, init, update, final), lines):

@@ -29,13 +29,18 @@ the cores, and BLAS uses them too, but only the cores no other program is
 using at the time of the call (see `threads.py`).
 """
 import builtins
+import contextlib
+import glob
 import hashlib
 import importlib
 import importlib.util
 import os
+import pickle
 import sys
+import tempfile
 import threading
 import time
+import warnings
 
 import numpy as np
 
@@ -117,35 +122,81 @@ def _kernel_source(k, plan):
 
 _modules = {}   # kernel file path -> imported module
 
+# Held while a kernel module is written, imported and compiled: two threads
+# jitting at once must not import one module twice, nor re-enable compilation of
+# a dispatcher the other has just sealed (Numba compiles one thing at a time anyway).
+_lock = threading.RLock()
+
 
 def _load_module(text):
     """Import the kernel module with source `text`, writing its file if new."""
     digest = hashlib.sha256(text.encode()).hexdigest()[:20]
     folder = os.path.join(cache_dir(), 'kernels')
     path = os.path.join(folder, f"k_{digest}.py")
-    if path in _modules:
+    with _lock:
+        if path not in _modules:
+            _write_source(path, text.encode())
+            name = f"tinygrad_tracer_kernels.k_{digest}"
+            spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module   # Numba's cache finds the kernel's globals by module name
+            spec.loader.exec_module(module)
+            _discard_damaged(module, f"k_{digest}.")
+            _modules[path] = module
         return _modules[path]
-    if not _file_has(path, text):
-        os.makedirs(folder, exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, 'w') as f:
-            f.write(text)
-        os.replace(tmp, path)   # atomic: another process never reads half a file
-    name = f"tinygrad_tracer_kernels.k_{digest}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module   # Numba's cache finds the kernel's globals by module name
-    spec.loader.exec_module(module)
-    _modules[path] = module
-    return module
 
 
-def _file_has(path, text):
+def _write_source(path, data):
+    """Write a kernel file unless it holds `data` already. It is named by the hash of
+    its text, so other contents mean a damaged file: it is replaced."""
     try:
-        with open(path) as f:
-            return f.read() == text
-    except OSError:
-        return False
+        with open(path, 'rb') as f:
+            if f.read() == data:
+                return
+        _warn_damaged(path, "its text is not the kernel's")
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+    _atomic_write(path, data)
+
+
+def _atomic_write(path, data):
+    """Write a file so that no process (or thread) ever reads half of it: a temporary
+    file in the same folder, then renamed over `path` (an atomic step)."""
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix='.tmp')
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _discard_damaged(module, prefix):
+    """Delete Numba's cache files of `module` that cannot be read (a process killed
+    while writing, a full disk): Numba then compiles again instead of failing on
+    every later run. (Numba writes them atomically itself; damage comes from outside.)"""
+    ours = [f for f in vars(module).values()
+            if isinstance(f, numba.core.dispatcher.Dispatcher) and f.py_func.__module__ == module.__name__]
+    if not ours or not ours[0].stats.cache_path:
+        return
+    for path in glob.glob(os.path.join(ours[0].stats.cache_path, f"{glob.escape(prefix)}*.nb[ic]")):
+        try:
+            with open(path, 'rb') as f:
+                if path.endswith('.nbi'):
+                    pickle.load(f)   # Numba's version, then the index itself
+                pickle.loads(f.read())
+        except FileNotFoundError:
+            pass   # replaced by another process meanwhile
+        except Exception as e:   # unpickling garbage raises almost anything
+            _warn_damaged(path, f"{type(e).__name__}: {' '.join(str(e).split())}")
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
+
+
+def _warn_damaged(path, why):
+    warnings.warn(f"tinygrad_tracer: discarded the damaged kernel cache file {path} ({why}); "
+                  "it will be rebuilt.", RuntimeWarning, stacklevel=2)
 
 
 def _array_type(aval, readonly):
@@ -163,17 +214,18 @@ def _build_kernel(k, plan, fn_name):
     sig = tuple([nb_types.int64] * len(k.domain)
                 + [_array_type(v.aval, True) for v in k.inputs]
                 + [_array_type(v.aval, False) for v in k.outputs])
-    hits = sum(dispatcher.stats.cache_hits.values())
-    start = time.perf_counter()
-    if sig in dispatcher.overloads:
-        k.origin = 'reused'     # the same kernel, already compiled by this process
-    else:
-        dispatcher.disable_compile(False)
-        dispatcher.compile(sig)
-        k.origin = 'loaded' if sum(dispatcher.stats.cache_hits.values()) > hits else 'compiled'
-    k.compile_seconds = time.perf_counter() - start
-    dispatcher.disable_compile()   # a call with other types is a bug: fail, do not recompile
-    stats[k.origin] += 1
+    with _lock:
+        hits = sum(dispatcher.stats.cache_hits.values())
+        start = time.perf_counter()
+        if sig in dispatcher.overloads:
+            k.origin = 'reused'     # the same kernel, already compiled by this process
+        else:
+            dispatcher.disable_compile(False)
+            dispatcher.compile(sig)
+            k.origin = 'loaded' if sum(dispatcher.stats.cache_hits.values()) > hits else 'compiled'
+        k.compile_seconds = time.perf_counter() - start
+        dispatcher.disable_compile()   # a call with other types is a bug: fail, do not recompile
+        stats[k.origin] += 1
     if _settings.DEBUG >= 2:
         how = {'compiled': 'compiled', 'loaded': 'loaded from the disk cache',
                'reused': 'reused (compiled earlier in this process)'}[k.origin]
@@ -281,7 +333,14 @@ def _fallback(eqn):
 # --- control flow: each body is compiled, the loop runs here ----------------------------------------
 
 def _control(eqn, subs, loops_text):
-    """A Python function running a cond / while / scan equation on NumPy arrays."""
+    """A Python function running a cond / while / scan equation on NumPy arrays. Its
+    results are C-contiguous, as the kernels reading them need: a branch (or a loop
+    that runs no step) may hand back a broadcast view or an argument as it is."""
+    run = _control_flow(eqn, subs, loops_text)
+    return lambda *args: [_contiguous(v) for v in run(*args)]
+
+
+def _control_flow(eqn, subs, loops_text):
     p = eqn.params
     name = eqn.primitive.name
     if name in ('while', 'scan'):
@@ -322,7 +381,7 @@ def _control(eqn, subs, loops_text):
             carry = outs[:ncarry]
             for y, o in zip(ys, outs[ncarry:]):
                 y[i] = o
-        return [_contiguous(c) for c in carry] + ys
+        return carry + ys
     return run_scan
 
 

@@ -12,6 +12,7 @@ are free, at least one.
     >>> run = limit_threads(driver, parallel_kernels=True, blas=True)
 """
 import os
+import threading
 import time
 
 import numba
@@ -37,6 +38,22 @@ class _Budget:
     def __init__(self):
         self.blas = _numpy_blas()
         self.checked, self.threads = -RECHECK_SECONDS, CORES
+        # BLAS's thread count is one setting for the whole process: calls running at
+        # once in several threads share it; the first in saves it, the last out restores it.
+        self.lock, self.blas_users, self.blas_before = threading.Lock(), 0, None
+
+    def enter_blas(self, n):
+        with self.lock:
+            if self.blas_users == 0:
+                self.blas_before = self.blas.get_num_threads()
+            self.blas_users += 1
+            self.blas.set_num_threads(n)
+
+    def leave_blas(self):
+        with self.lock:
+            self.blas_users -= 1
+            if self.blas_users == 0:
+                self.blas.set_num_threads(self.blas_before)
 
     def free_cores(self):
         now = time.monotonic()
@@ -72,13 +89,12 @@ def limit_threads(fn, parallel_kernels, blas):
             numba_before = numba.get_num_threads()
             numba.set_num_threads(min(n, most))
         if blas is not None:
-            blas_before = blas.get_num_threads()
-            blas.set_num_threads(n)
+            budget.enter_blas(n)
         try:
             return fn(*args)
         finally:
-            if parallel_kernels:
+            if parallel_kernels:   # Numba's setting is per thread
                 numba.set_num_threads(numba_before)
             if blas is not None:
-                blas.set_num_threads(blas_before)
+                budget.leave_blas()
     return run

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import lax, tree_util
-from ..array import Array
+from ..array import Array, device_put
 from ..core import Tracer, get_aval, raise_to_shaped
 from ..jaxpr import ClosedJaxpr, Jaxpr, trace_to_jaxpr, eval_jaxpr, fun_name
 from ..jit import hoist_consts
@@ -73,6 +73,13 @@ def trace_loop_body(fun, what, in_tree, init_flat, carry_tree, extra_avals, carr
     return closed, consts, out_tree
 
 
+def as_arrays(flat):
+    """Operands as Arrays (Python scalars weakly typed, float64 as float32): a loop that
+    runs zero times or a branch that returns its input hands them back, and must give
+    Arrays, never the caller's NumPy array or Python float."""
+    return device_put(list(flat))
+
+
 def scalar(value, dtype):
     """A concrete, strongly typed constant (it prints as a literal in jaxprs)."""
     return Array(np.asarray(value, dtype))
@@ -81,6 +88,12 @@ def scalar(value, dtype):
 def run(closed, *args):
     """Evaluate a ClosedJaxpr (binding each equation, so it can be transformed)."""
     return eval_jaxpr(closed.jaxpr, closed.consts, *args)
+
+
+def as_compiled(closed):
+    """A body as an impl runs it: like one compiled program, whose divisions round as
+    XLA's do (lax.mark_reciprocal_divisions), in eager code and every jit backend alike."""
+    return ClosedJaxpr(lax.mark_reciprocal_divisions(closed.jaxpr), closed.consts)
 
 
 def fixpoint(step, flags):

@@ -25,7 +25,7 @@ from ..batching import batching_rules, batch_jaxpr, moveaxis, not_mapped
 from ..jvp import jvp_rules, jvp_jaxpr, Zero, tangent_aval
 from ..partial_eval import partial_eval_rules, partial_eval_jaxpr
 from ..transpose import transpose_rules, transpose_jaxpr, is_undefined
-from .common import (avals_of, trace_body, leaf_names, scalar, run,
+from .common import (as_arrays, as_compiled, avals_of, trace_body, leaf_names, scalar, run,
                      with_unused_inputs, trace_flat)
 
 cond_p = Primitive('cond', multiple_results=True)
@@ -75,7 +75,7 @@ def _bind_cond(index, branch_funs, branch_names, operands, what, order=None):
                             "\nCast (x.astype(...)) or broadcast so both branches agree.")
     branches, consts = _common_consts(traced)
     branches = tuple(branches[i] for i in (order or range(len(branches))))
-    outs = cond_p.bind(index, *consts, *ops_flat, branches=branches)
+    outs = cond_p.bind(index, *as_arrays(consts + ops_flat), branches=branches)
     return tree_util.tree_unflatten(out_trees[0], outs)
 
 
@@ -128,7 +128,7 @@ def switch(index, branches, *operands):
 
 def _cond_impl(index, *ops, branches):
     i = builtins.min(builtins.max(int(index), 0), len(branches) - 1)
-    return run(branches[i], *ops)
+    return run(as_compiled(branches[i]), *ops)
 
 
 def _cond_abstract_eval(index, *ops, branches):

@@ -21,10 +21,10 @@ from .. import lax, tree_util
 from ..array import Array
 from ..core import Primitive, get_aval
 from ..batching import batching_rules, batch_jaxpr, bdim_at_front, moveaxis, not_mapped
-from ..jvp import jvp_rules, jvp_jaxpr, Zero, tangent_aval, instantiate_zeros
+from ..jvp import jvp_rules, jvp_jaxpr, Zero, tangent_aval, instantiate_zeros, zeros_like_aval
 from ..partial_eval import partial_eval_rules, partial_eval_jaxpr
 from ..transpose import transpose_rules, transpose_jaxpr, is_undefined
-from .common import avals_of, trace_loop_body, run, fixpoint, reorder, split, trace_flat
+from .common import as_arrays, as_compiled, avals_of, trace_loop_body, run, fixpoint, reorder, split, trace_flat
 
 scan_p = Primitive('scan', multiple_results=True)
 scan_p.__doc__ = "carry, y = f(carry, x) over the leading axis of xs, stacking the ys"
@@ -64,7 +64,7 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
 
     closed, consts, out_tree = trace_loop_body(f, 'lax.scan body', in_tree, init_flat,
                                                carry_tree, x_avals, carry_out_tree)
-    outs = scan_p.bind(*consts, *init_flat, *xs_flat, jaxpr=closed, length=n, reverse=bool(reverse),
+    outs = scan_p.bind(*as_arrays(consts + init_flat + xs_flat), jaxpr=closed, length=n, reverse=bool(reverse),
                        num_consts=len(consts), num_carry=len(init_flat), unroll=unroll)
     carry_out, ys_tree = out_tree.children()
     return (carry_out.unflatten(outs[:len(init_flat)]), ys_tree.unflatten(outs[len(init_flat):]))
@@ -87,9 +87,9 @@ def _index(x, i):
 def _scan_impl(*args, jaxpr, length, reverse, num_consts, num_carry, unroll):
     consts, carry = args[:num_consts], list(args[num_consts:num_consts + num_carry])
     xs = args[num_consts + num_carry:]
-    ys = []
+    ys, body = [], as_compiled(jaxpr)
     for i in (range(length - 1, -1, -1) if reverse else range(length)):
-        outs = run(jaxpr, *consts, *carry, *[_index(x, i) for x in xs])
+        outs = run(body, *consts, *carry, *[_index(x, i) for x in xs])
         carry, y = outs[:num_carry], outs[num_carry:]
         ys.append(y)
     ys.reverse() if reverse else None
@@ -222,7 +222,7 @@ def _scan_transpose(cts, *args, jaxpr, length, reverse, num_consts, num_carry, u
 
     avals = (avals_of(res_consts) + lin_const_avals + avals_of(ct_carry) +
              [a.update(shape=a.shape[1:]) for a in avals_of(ct_ys) + avals_of(res_xs)])
-    zeros = [lax.full(a.shape, 0, a.dtype) for a in lin_const_avals]
+    zeros = [zeros_like_aval(a) for a in lin_const_avals]   # weakly typed if the const is
     outs = scan_p.bind(*res_consts, *zeros, *ct_carry, *ct_ys, *res_xs,
                        jaxpr=trace_flat(step, avals, 'transpose(scan)'), length=length,
                        reverse=not reverse, num_consts=n_rc, num_carry=n_lc + num_carry,

@@ -24,7 +24,7 @@ from ..batching import batching_rules, batch_jaxpr, bdim_at_front, not_mapped
 from ..jvp import jvp_rules, jvp_jaxpr, Zero, tangent_aval, instantiate_zeros
 from ..partial_eval import partial_eval_rules, partial_eval_jaxpr
 from ..transpose import transpose_rules
-from .common import (avals_of, trace_body, trace_loop_body, scalar, run, fixpoint, reorder,
+from .common import (as_arrays, as_compiled, avals_of, trace_body, trace_loop_body, scalar, run, fixpoint, reorder,
                      with_unused_inputs, drop_outputs, split, trace_flat)
 from .scans import scan
 
@@ -48,7 +48,7 @@ def while_loop(cond_fun, body_fun, init_val):
     if cond_tree.num_leaves != 1 or outs[0].shape != () or not dtypes.is_bool(outs[0].dtype):
         raise TypeError(f"lax.while_loop cond_fun must return a boolean scalar, but got output "
                         f"type(s) {[a.str_short() for a in outs]}.")
-    outs = while_p.bind(*cond_consts, *body_consts, *init_flat, cond_jaxpr=cond, body_jaxpr=body,
+    outs = while_p.bind(*as_arrays(cond_consts + body_consts + init_flat), cond_jaxpr=cond, body_jaxpr=body,
                         cond_nconsts=len(cond_consts), body_nconsts=len(body_consts))
     return tree_util.tree_unflatten(carry_tree, outs)
 
@@ -86,6 +86,7 @@ def fori_loop(lower, upper, body_fun, init_val):
 
 def _while_impl(*args, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
     cconsts, bconsts, carry = split(args, cond_nconsts, body_nconsts)
+    cond_jaxpr, body_jaxpr = as_compiled(cond_jaxpr), as_compiled(body_jaxpr)
     while bool(run(cond_jaxpr, *cconsts, *carry)[0]):
         carry = run(body_jaxpr, *bconsts, *carry)
     return carry

@@ -1,0 +1,127 @@
+"""The Numba backend's partition and code generation (backends/fusion.py, loops.py):
+programs that once compiled to wrong code, each against the interpreter.
+
+    reductions   a reduction over size-1 axes only is elementwise, even fused beside
+                 a real reduction (it once got an accumulator and read an undefined name)
+    scheduling   merging two kernels must not make them wait on each other through a
+                 third (a cycle dropped steps: `NameError` in the driver)
+    control flow a branch or a loop may hand back a broadcast view or its argument:
+                 kernels reading it need C-contiguous arrays
+"""
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+import tinygrad_tracer as jax
+import tinygrad_tracer.numpy as jnp
+from tinygrad_tracer import lax
+from tinygrad_tracer.backends import fusion
+from tinygrad_tracer.core import ShapedArray
+from tinygrad_tracer.jaxpr import Var
+
+
+def assert_same_as_interpreter(f, *args, grad_argnums=None):
+    """jit(f) on the Numba backend gives the interpreter's values, shapes and dtypes."""
+    if grad_argnums is not None:
+        f = jax.grad(lambda *a, fn=f: jnp.sum(fn(*a)), grad_argnums)
+    want = jax.jit(f, backend='interpret')(*args)
+    got = jax.jit(f, backend='numba')(*args)
+    for g, w in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
+        assert (g.shape, g.dtype) == (w.shape, w.dtype)
+        np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-6, atol=1e-6)
+
+
+# --- reductions over size-1 axes ----------------------------------------------------------------
+
+COLUMN = np.array([[0.5], [-1.25], [2.0], [0.75], [-0.5]], np.float32)   # shape (5, 1)
+
+REDUCTIONS = {
+    'max of a sum over the unit axis': lambda x: jnp.max(jnp.sum(x, axis=1)),
+    'mean of a min, keepdims': lambda x: jnp.mean(jnp.min(x), keepdims=True),
+    'normalized by a column sum': lambda x: (v := x - jax.nn.logsumexp(x, axis=1, keepdims=True))
+    / (jnp.sum(v * v, axis=0, keepdims=True) + 1.0),
+    'argmax over the unit axis, then a sum': lambda x: jnp.sum(jnp.argmax(x, axis=1) + x[:, 0]),
+    'prod over all axes of a unit-axis max': lambda x: jnp.prod(jnp.max(x, axis=1, keepdims=True)),
+    'reduction of a reduction of a broadcast':
+        lambda x: jnp.sum(jnp.max(jnp.broadcast_to(x, (3, 5, 1)), axis=2), axis=1),
+}
+
+
+@pytest.mark.parametrize('name', REDUCTIONS)
+def test_reductions_over_unit_axes_beside_real_ones(name):
+    assert_same_as_interpreter(REDUCTIONS[name], COLUMN)
+
+
+def test_reductions_of_0d_and_unit_inputs():
+    scalar = np.float32(1.5)
+    assert_same_as_interpreter(lambda s: jnp.sum(jnp.max(s) * jnp.ones(4)), scalar)
+    assert_same_as_interpreter(lambda x: jnp.max(jnp.sum(x, axis=(0, 1))) + jnp.min(x), np.ones((1, 1, 3), np.float32))
+
+
+# --- scheduling: fused groups never wait on each other ------------------------------------------
+
+def _transposed_mean_program(x0, x1):
+    v3 = x0.T - x0
+    return jnp.arctan2(jnp.cumprod(x1), v3 - jnp.mean(v3, axis=1, keepdims=True))
+
+
+X0 = np.array([[0.13439271, 1.7227018]], np.float32)
+X1 = np.array([1.5016869, 1.2795191], np.float32)
+
+
+@pytest.mark.parametrize('f', [
+    _transposed_mean_program,
+    lambda x0, x1: jnp.arctan2(jnp.cumprod(x1), (v := x0.T - x0) - jnp.mean(v, axis=1, keepdims=True)),
+], ids=['def', 'lambda'])
+def test_grad_of_a_jitted_function_schedules_every_step(f):
+    """The transposed program had two kernels fused from unconnected pieces, each
+    needing the other's result: only a group-level path check sees that."""
+    want = jax.grad(lambda a, b: jnp.sum(jax.jit(f, backend='interpret')(a, b)), (0, 1))(X0, X1)
+    got = jax.grad(lambda a, b: jnp.sum(jax.jit(f)(a, b)), (0, 1))(X0, X1)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-6)
+
+
+def test_a_cycle_between_steps_is_an_error_not_a_missing_step():
+    x, y = Var(ShapedArray((), np.float32)), Var(ShapedArray((), np.float32))
+    steps = [SimpleNamespace(kind='fallback', index=0, inputs=[y], outputs=[x]),
+             SimpleNamespace(kind='fallback', index=1, inputs=[x], outputs=[y])]
+    with pytest.raises(RuntimeError, match="cycle"):
+        fusion._schedule(None, steps)
+
+
+# --- control-flow results feeding kernels ---------------------------------------------------------
+
+def _cond_program(a, b):
+    return lax.cond(jnp.max(b) > 0.5, lambda c: jnp.abs(c * a),
+                    lambda c: jnp.maximum(c, 0.1) + jnp.sin(b), a)
+
+
+A = np.linspace(-1, 1, 5, dtype=np.float32)
+
+
+@pytest.mark.parametrize('b', [0.3, 0.7], ids=['false branch', 'true branch'])
+def test_grad_through_cond_either_branch(b):
+    b = np.array([b], np.float32)
+    assert_same_as_interpreter(_cond_program, A, b, grad_argnums=(0, 1))
+    want = jax.jit(jax.grad(lambda a, b: jnp.sum(_cond_program(a, b)), (0, 1)), backend='interpret')(A, b)
+    got = jax.grad(lambda a, b: jnp.sum(jax.jit(_cond_program)(a, b)), (0, 1))(A, b)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-6)
+
+
+def test_branch_returning_a_broadcast_feeds_a_kernel():
+    f = lambda x: lax.cond(x[0] > 0, lambda x: jnp.broadcast_to(x[1], (3,)), lambda x: x * 2.0, x) + 1.0
+    assert_same_as_interpreter(f, np.array([1.0, 2.0, 3.0], np.float32))
+
+
+def test_loop_that_never_runs_returns_its_broadcast_argument():
+    """A while loop whose body has a matrix product runs from Python; run zero
+    times, it hands back its (broadcast, non-contiguous) initial value."""
+    w = np.eye(3, dtype=np.float32)
+
+    def f(x):
+        c = jnp.broadcast_to(x[0], (3,))
+        return lax.while_loop(lambda c: jnp.sum(c) > 100.0, lambda c: jnp.asarray(w) @ c, c) * 2.0
+    assert_same_as_interpreter(f, np.arange(3, dtype=np.float32))
