@@ -6,7 +6,7 @@ import tinygrad_tracer as jax
 import tinygrad_tracer.numpy as jnp
 from tinygrad_tracer import lax
 from tinygrad_tracer.api import grad, jacfwd, jacrev, linearize, value_and_grad
-from tinygrad_tracer.jvp import jvp
+from tinygrad_tracer.api import jvp
 
 
 def f(x):

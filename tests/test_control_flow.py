@@ -9,7 +9,8 @@ from tinygrad_tracer.api import grad, linearize, vjp
 from tinygrad_tracer.batching import batching_rules
 from tinygrad_tracer.control_flow import cond_p, while_p, scan_p
 from tinygrad_tracer.jit import jit_p
-from tinygrad_tracer.jvp import jvp, jvp_rules
+from tinygrad_tracer.api import jvp
+from tinygrad_tracer.jvp import jvp_rules
 from tinygrad_tracer.partial_eval import partial_eval_rules
 from tinygrad_tracer.transpose import transpose_rules
 
@@ -31,6 +32,14 @@ def close(a, b, **kw):
 def test_higher_order_primitives_have_every_rule(prim):
     for table in (jvp_rules, batching_rules, partial_eval_rules, transpose_rules):
         assert prim in table
+
+
+def test_lax_offers_the_control_flow_functions():
+    """control_flow installs them into lax (which cannot import what sits above it)."""
+    from tinygrad_tracer import control_flow
+    from tinygrad_tracer.lax import cond, scan   # noqa: F401  (a from-import works too)
+    for name in ('cond', 'switch', 'while_loop', 'fori_loop', 'scan', 'map'):
+        assert getattr(lax, name) is getattr(control_flow, name)
 
 
 # --- cond and switch ------------------------------------------------------------------------

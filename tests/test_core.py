@@ -221,6 +221,16 @@ def test_every_required_primitive_is_registered():
         assert not prim.impl.__name__ == 'missing' and not prim.abstract_eval.__name__ == 'missing'
 
 
+def test_elementwise_is_said_where_the_primitive_is_made():
+    """vmap gives `prim.elementwise` primitives one shared rule; the Numba kernels have
+    per-element code for exactly those."""
+    from tinygrad_tracer.backends import codegen
+    elementwise = {p for p in lax.primitives.values() if p.elementwise}
+    assert {lax.sin_p, lax.add_p, lax.select_n_p, lax.convert_element_type_p} <= elementwise
+    assert not {lax.reduce_sum_p, lax.broadcast_in_dim_p, lax.dot_general_p} & elementwise
+    assert set(codegen.SCALAR_RULES) == elementwise
+
+
 def test_uint32_arithmetic_wraps():
     big = jnp.array([0xFFFFFFFF, 3], jnp.uint32)
     one = jnp.array([1, 0x80000000], jnp.uint32)

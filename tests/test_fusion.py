@@ -1,4 +1,4 @@
-"""The Numba backend's partition and code generation (backends/fusion.py, loops.py):
+"""The Numba backend's partition and code generation (backends/fusion.py, loop_nests.py):
 programs that once compiled to wrong code, each against the interpreter.
 
     reductions   a reduction over size-1 axes only is elementwise, even fused beside

@@ -1,5 +1,4 @@
 """jit: every primitive against eager, the trace cache, static arguments, lower, backends."""
-import importlib
 
 import numpy as np
 import pytest
@@ -182,7 +181,7 @@ def test_jit_of_method():
 
 
 def test_debug_log_explains_retraces(capsys, monkeypatch):
-    monkeypatch.setattr(importlib.import_module('tinygrad_tracer.config'), 'DEBUG', 1)
+    monkeypatch.setattr(jax.settings, 'DEBUG', 1)
     jf = jax.jit(lambda x, n: x * n, static_argnums=1)
     jf(jnp.ones(3), 2)
     jf(jnp.ones(3), 2)
@@ -326,7 +325,7 @@ def test_cache_is_shared_by_jit_objects_of_one_function():
 
 
 def test_debug_log_new_structure(capsys, monkeypatch):
-    monkeypatch.setattr(importlib.import_module('tinygrad_tracer.config'), 'DEBUG', 1)
+    monkeypatch.setattr(jax.settings, 'DEBUG', 1)
     jf = jax.jit(lambda x: x)
     jf(1.0)
     jf({'a': 1.0})

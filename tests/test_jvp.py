@@ -17,7 +17,8 @@ from tinygrad_tracer.array import Array
 from tinygrad_tracer.core import Primitive
 from tinygrad_tracer.errors import MissingRuleError
 from tinygrad_tracer.jaxpr import eval_jaxpr, make_jaxpr
-from tinygrad_tracer.jvp import Zero, instantiate_zeros, jvp_jaxpr, jvp_rules
+from tinygrad_tracer.ad_util import Zero, instantiate_zeros
+from tinygrad_tracer.jvp import jvp_jaxpr, jvp_rules
 from tinygrad_tracer.partial_eval import partial_eval_jaxpr
 from tinygrad_tracer.transpose import UndefPrimal, backward_pass, transpose_jaxpr, transpose_rules
 

@@ -180,14 +180,14 @@ def test_selu_is_one_kernel_with_every_equation():
     n_eqns = len(f.lower(x).jaxpr.eqns)
     (k,) = exe.kernels
     assert k.eqn_indices == list(range(n_eqns)) and k.name == 'selu_k0'
-    assert k.parallel and 'for i0 in prange(n0):' in k.source   # big enough for every core
+    assert k.kernel.parallel and 'for i0 in prange(n0):' in k.source   # big enough for every core
     assert f'# d:f32[{x.size}] = exp a\n' in k.source and 'd = exp_f32(a)' in k.source
     assert_matches(f(x), selu(x))
 
 
 def test_small_kernels_stay_serial():
     (k,) = compiled(numba_jit(selu), jnp.ones(10)).kernels
-    assert not k.parallel and 'prange(' not in k.source
+    assert not k.kernel.parallel and 'prange(' not in k.source
 
 
 def test_softmax_partition():
@@ -199,7 +199,7 @@ def test_softmax_partition():
     f = numba_jit(softmax)
     x = jnp.asarray(np.random.default_rng(0).normal(size=(4, 6)).astype(np.float32))
     kernels = compiled(f, x).kernels
-    assert [(k.domain, k.reduced) for k in kernels] == [((4, 6), (1,)), ((4, 6), (1,)), ((4, 6), ())]
+    assert [(k.kernel.domain, k.kernel.reduced) for k in kernels] == [((4, 6), (1,)), ((4, 6), (1,)), ((4, 6), ())]
     np.testing.assert_allclose(np.asarray(f(x)).sum(1), np.ones(4), rtol=1e-6)
 
 
@@ -279,7 +279,7 @@ def test_mlp_sgd_step_partition():
 # --- fallbacks -------------------------------------------------------------------------------------
 
 def test_fallback_runs_the_numpy_impl_and_is_logged(monkeypatch, capsys):
-    monkeypatch.setattr(config_module(), 'DEBUG', 1)
+    monkeypatch.setattr(jax.settings, 'DEBUG', 1)
     f = numba_jit(lambda x: jnp.sort(x * 2.0) + 1.0)
     x = jnp.asarray(np.array([3.0, -1.0, 2.0], np.float32))
     exe = compiled(f, x)
@@ -293,11 +293,6 @@ def test_unsupported_dtype_falls_back(x64):
     f = numba_jit(lax.erf_inv)
     assert compiled(f, x).fallbacks == ['erf_inv']
     assert_matches(f(x), lax.erf_inv(x), rtol=1e-15)
-
-
-def config_module():
-    import importlib
-    return importlib.import_module('tinygrad_tracer.config')
 
 
 # --- control flow --------------------------------------------------------------------------------
@@ -473,7 +468,7 @@ def test_as_text_shows_partition_driver_and_kernels():
 
 
 def test_debug_2_prints_each_kernel_with_its_compile_time(monkeypatch, capsys):
-    monkeypatch.setattr(config_module(), 'DEBUG', 2)
+    monkeypatch.setattr(jax.settings, 'DEBUG', 2)
     numba_jit(lambda x: x * 3.0 - 1.0)(jnp.ones(4))
     err = capsys.readouterr().err
     assert re.search(r"numba: kernel lambda__k0 (compiled|loaded from the disk cache) in \d+\.\d{3} s", err)

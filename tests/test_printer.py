@@ -6,7 +6,7 @@ import tinygrad_tracer as jax
 import tinygrad_tracer.numpy as jnp
 from tinygrad_tracer import lax
 from tinygrad_tracer.api import grad
-from tinygrad_tracer.jaxpr import _Names, pp_jaxpr
+from tinygrad_tracer.jaxpr import Names, name_vars, pp_jaxpr
 
 S = jax.ShapeDtypeStruct
 f32 = np.float32
@@ -183,9 +183,10 @@ def test_names_after_z():
 
 def test_names_object_is_shared_with_callers():
     closed = jax.make_jaxpr(lambda x, y: x * y)(1.0, 2.0)
-    names = _Names()
+    names = Names()
     pp_jaxpr(closed.jaxpr, names)
     assert [names[v] for v in closed.jaxpr.invars] == ['a', 'b']
+    assert name_vars(closed.jaxpr).names == names.names   # the same names, no text laid out
 
 
 # --- cross-check against JAX itself -----------------------------------------------------------

@@ -5,8 +5,9 @@
 
     jax.grad(lambda x: jnp.sin(x) * 2)(1.0)     # Array(1.0806046, dtype=float32, weak_type=True)
 """
-from .config import config
+from .settings import config
 from . import dtypes, tree_util, lax, numpy
+from . import control_flow   # installs lax.cond, lax.scan, ... (see control_flow/__init__.py)
 from .array import Array, Device, devices, device_put, default_backend
 from .core import ShapedArray, ConcreteArray
 from .tree_util import tree_namespace as tree

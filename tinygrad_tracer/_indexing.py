@@ -12,7 +12,16 @@ of slice and gather JAX uses shows in the gradient of an out-of-bounds read
 import numpy as np
 
 from . import dtypes, lax
-from . import numpy as jnp
+from . import _numpy_elementwise, _numpy_reduce   # (their round, sum, max, ... would hide Python's)
+from ._numpy_arrange import repeat, stack, take
+from ._numpy_base import asarray, astype, broadcast_shapes, broadcast_to
+from ._numpy_elementwise import (absolute, add, bitwise_and, bitwise_or, bitwise_xor, clip, equal,
+                                 floor_divide, greater, greater_equal, invert, left_shift, less,
+                                 less_equal, multiply, negative, not_equal, positive, power,
+                                 reciprocal, remainder, right_shift, subtract, true_divide, where)
+from ._numpy_linalg import dot, matmul
+from ._numpy_reduce import argmax, argmin, argsort, cumprod, cumsum, mean, nonzero, prod, sort, std, var
+from ._numpy_shape import matrix_transpose, ravel, reshape, squeeze, swapaxes, transpose
 from .array import Array
 from .core import Tracer, untraced_value
 
@@ -26,7 +35,7 @@ def _entry(e):
                         f"{type(e).__name__}: use int(i), or an integer array.")
     if isinstance(e, (list, np.ndarray)) or (isinstance(e, (Array, Tracer)) and (
             e.ndim > 0 or dtypes.is_bool(e.dtype))):
-        e = Array(e) if isinstance(e, np.ndarray) else jnp.asarray(e)
+        e = Array(e) if isinstance(e, np.ndarray) else asarray(e)
         if not (dtypes.is_int(e.dtype) or dtypes.is_bool(e.dtype)):
             raise TypeError(f"Indexing with arrays of dtype {e.dtype.name} is not allowed: "
                             "indices must be integers or booleans (idx.astype(jnp.int32)).")
@@ -112,12 +121,12 @@ def _normalize_index(i, n):
     """An int32 index array with negative indices counted from the end."""
     if isinstance(i, int):
         return Array(np.asarray(i + n if i < 0 else i, np.int32))
-    i = jnp.asarray(i)
-    i = jnp.astype(i, np.int32) if i.dtype != np.int32 else i
+    i = asarray(i)
+    i = astype(i, np.int32) if i.dtype != np.int32 else i
     if isinstance(i, Array):
         v = np.asarray(i)
         return Array(np.where(v < 0, v + n, v).astype(np.int32))
-    return jnp.where(i < 0, i + n, i)
+    return where(i < 0, i + n, i)
 
 
 def _sliceable(shape, entries):
@@ -134,8 +143,8 @@ def _sliceable(shape, entries):
     return static_in_bounds or unit_steps
 
 
-def getitem(x, idx, clip=False):
-    """x[idx]; `clip` (x.at[idx].get(mode='clip')) also clamps the gather's indices,
+def getitem(x, idx, clamp=False):
+    """x[idx]; `clamp` (x.at[idx].get(mode='clip')) also clamps the gather's indices,
     so that its gradient goes to the clamped elements."""
     shape, entries = _expand(x.shape, idx)
     x = lax.reshape(x, shape)
@@ -169,7 +178,7 @@ def getitem(x, idx, clip=False):
     # Step 2: 0-d index arrays (traced ints) when sliceable: one dynamic_slice.
     scalars = [d for d, e in enumerate(entries) if sliced and not isinstance(e, (slice, int))]
     if scalars:
-        starts = [jnp.astype(entries[d], np.int32) if d in scalars else 0 for d in range(len(shape))]
+        starts = [astype(entries[d], np.int32) if d in scalars else 0 for d in range(len(shape))]
         x = lax.dynamic_slice(x, starts, [1 if d in scalars else n for d, n in enumerate(x.shape)])
         squeeze = sorted(squeeze + scalars)
     if squeeze:
@@ -179,10 +188,10 @@ def getitem(x, idx, clip=False):
     # Step 3: one gather over the axes indexed by arrays (and ints).
     adv, pos = _advanced_block(entries)
     idx_arrays = [_normalize_index(entries[d], shape[d]) for d in adv]
-    if clip:
-        idx_arrays = [jnp.clip(i, 0, shape[d] - 1) for i, d in zip(idx_arrays, adv)]
-    batch = jnp.broadcast_shapes(*(i.shape for i in idx_arrays))
-    indices = jnp.stack([jnp.broadcast_to(i, batch) for i in idx_arrays], axis=-1)
+    if clamp:
+        idx_arrays = [clip(i, 0, shape[d] - 1) for i, d in zip(idx_arrays, adv)]
+    batch = broadcast_shapes(*(i.shape for i in idx_arrays))
+    indices = stack([broadcast_to(i, batch) for i in idx_arrays], axis=-1)
     out = lax.gather(x, indices, adv)
     nb, kept = len(batch), x.ndim - len(adv)
     if pos:   # gather puts the batch axes first; move them to where NumPy wants them
@@ -195,7 +204,7 @@ def _scatter(x, idx, updates, prim):
     shape, entries = _expand(x.shape, idx)
     adv, pos = _advanced_block(entries)
     adv_arrays = [_normalize_index(entries[d], shape[d]) for d in adv]
-    batch = jnp.broadcast_shapes(*(i.shape for i in adv_arrays)) if adv else ()
+    batch = broadcast_shapes(*(i.shape for i in adv_arrays)) if adv else ()
     # The result shape of x[idx]: slice axes, with the batch block inserted at `pos`.
     slice_dims = [d for d, e in enumerate(entries) if isinstance(e, slice)]
     ranges = [np.arange(*entries[d].indices(shape[d])) for d in slice_dims]
@@ -207,13 +216,13 @@ def _scatter(x, idx, updates, prim):
         slot = k if k < pos else k + len(batch)
         per_axis[d] = Array(r.astype(np.int32).reshape([-1 if j == slot else 1 for j in range(len(out_shape))]))
     for d, i in zip(adv, adv_arrays):
-        per_axis[d] = jnp.reshape(jnp.broadcast_to(i, batch),
+        per_axis[d] = reshape(broadcast_to(i, batch),
                                   [1] * pos + list(batch) + [1] * (len(out_shape) - pos - len(batch)))
-    indices = jnp.stack([jnp.broadcast_to(per_axis[d], out_shape) for d in range(len(shape))], axis=-1)
-    updates = jnp.asarray(updates)
+    indices = stack([broadcast_to(per_axis[d], out_shape) for d in range(len(shape))], axis=-1)
+    updates = asarray(updates)
     updates = lax.convert_element_type(updates, x.dtype, x.weak_type) if updates.dtype != x.dtype else updates
     try:
-        updates = jnp.broadcast_to(updates, out_shape)
+        updates = broadcast_to(updates, out_shape)
     except ValueError:
         raise ValueError(f"Cannot broadcast updates of shape {updates.shape} to the indexed "
                          f"shape {tuple(out_shape)}.") from None
@@ -256,7 +265,7 @@ class _IndexUpdateRef:
     def get(self, **options):
         """x[idx]."""
         _check_options('get', **options)
-        return getitem(self.array, self.index, clip=options.get('mode') == 'clip')
+        return getitem(self.array, self.index, clamp=options.get('mode') == 'clip')
 
     def _update(self, method, prim, values, options):
         _check_options(method, **options)
@@ -272,7 +281,7 @@ class _IndexUpdateRef:
 
     def subtract(self, values, **options):
         """A copy of x with x[idx] -= values."""
-        return self._update('subtract', lax.scatter_add, -jnp.asarray(values), options)
+        return self._update('subtract', lax.scatter_add, -asarray(values), options)
 
     def multiply(self, values, **options):
         """A copy of x with x[idx] *= values."""
@@ -282,12 +291,12 @@ class _IndexUpdateRef:
 
     def divide(self, values, **options):
         """A copy of x with x[idx] /= values (as a multiplication by 1 / values)."""
-        return self._update('divide', lax.scatter_mul, jnp.reciprocal(values), options)
+        return self._update('divide', lax.scatter_mul, reciprocal(values), options)
 
     def power(self, values, **options):
         """A copy of x with x[idx] **= values."""
         _check_options('power', **options)
-        return self.set(jnp.power(self.get(), values))
+        return self.set(power(self.get(), values))
 
     def min(self, values, **options):
         """A copy of x with x[idx] = minimum(x[idx], values)."""
@@ -329,11 +338,11 @@ def _method(f):
 
 
 def _reshape_method(self, *shape, order='C'):
-    return jnp.reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
+    return reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
 
 
 def _transpose_method(self, *axes):
-    return jnp.transpose(self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else (axes or None))
+    return transpose(self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else (axes or None))
 
 
 def _item(self, *args):
@@ -349,37 +358,37 @@ def _item(self, *args):
 
 
 _OPERATORS = {
-    '__add__': jnp.add, '__radd__': _swap(jnp.add),
-    '__sub__': jnp.subtract, '__rsub__': _swap(jnp.subtract),
-    '__mul__': jnp.multiply, '__rmul__': _swap(jnp.multiply),
-    '__truediv__': jnp.true_divide, '__rtruediv__': _swap(jnp.true_divide),
-    '__floordiv__': jnp.floor_divide, '__rfloordiv__': _swap(jnp.floor_divide),
-    '__mod__': jnp.remainder, '__rmod__': _swap(jnp.remainder),
-    '__pow__': jnp.power, '__rpow__': _swap(jnp.power),
-    '__matmul__': jnp.matmul, '__rmatmul__': _swap(jnp.matmul),
-    '__and__': jnp.bitwise_and, '__rand__': _swap(jnp.bitwise_and),
-    '__or__': jnp.bitwise_or, '__ror__': _swap(jnp.bitwise_or),
-    '__xor__': jnp.bitwise_xor, '__rxor__': _swap(jnp.bitwise_xor),
-    '__lshift__': jnp.left_shift, '__rshift__': jnp.right_shift,
-    '__eq__': jnp.equal, '__ne__': jnp.not_equal, '__lt__': jnp.less, '__le__': jnp.less_equal,
-    '__gt__': jnp.greater, '__ge__': jnp.greater_equal,
-    '__neg__': jnp.negative, '__pos__': jnp.positive, '__abs__': jnp.absolute, '__invert__': jnp.invert,
-    '__divmod__': lambda a, b: (jnp.floor_divide(a, b), jnp.remainder(a, b)),
+    '__add__': add, '__radd__': _swap(add),
+    '__sub__': subtract, '__rsub__': _swap(subtract),
+    '__mul__': multiply, '__rmul__': _swap(multiply),
+    '__truediv__': true_divide, '__rtruediv__': _swap(true_divide),
+    '__floordiv__': floor_divide, '__rfloordiv__': _swap(floor_divide),
+    '__mod__': remainder, '__rmod__': _swap(remainder),
+    '__pow__': power, '__rpow__': _swap(power),
+    '__matmul__': matmul, '__rmatmul__': _swap(matmul),
+    '__and__': bitwise_and, '__rand__': _swap(bitwise_and),
+    '__or__': bitwise_or, '__ror__': _swap(bitwise_or),
+    '__xor__': bitwise_xor, '__rxor__': _swap(bitwise_xor),
+    '__lshift__': left_shift, '__rshift__': right_shift,
+    '__eq__': equal, '__ne__': not_equal, '__lt__': less, '__le__': less_equal,
+    '__gt__': greater, '__ge__': greater_equal,
+    '__neg__': negative, '__pos__': positive, '__abs__': absolute, '__invert__': invert,
+    '__divmod__': lambda a, b: (floor_divide(a, b), remainder(a, b)),
     '__getitem__': getitem, '__setitem__': setitem,
     'reshape': _reshape_method, 'transpose': _transpose_method, 'item': _item,
-    'astype': jnp.astype, 'sum': jnp.sum, 'mean': jnp.mean, 'max': jnp.max, 'min': jnp.min,
-    'prod': jnp.prod, 'argmax': jnp.argmax, 'argmin': jnp.argmin, 'all': jnp.all, 'any': jnp.any,
-    'var': jnp.var, 'std': jnp.std, 'cumsum': jnp.cumsum, 'cumprod': jnp.cumprod, 'clip': jnp.clip,
-    'round': jnp.round, 'ravel': jnp.ravel, 'flatten': jnp.ravel, 'squeeze': jnp.squeeze,
-    'swapaxes': jnp.swapaxes, 'dot': jnp.dot, 'take': jnp.take, 'sort': jnp.sort,
-    'argsort': jnp.argsort, 'repeat': jnp.repeat, 'nonzero': jnp.nonzero,
+    'astype': astype, 'sum': _numpy_reduce.sum, 'mean': mean, 'prod': prod,
+    'max': _numpy_reduce.max, 'min': _numpy_reduce.min, 'argmax': argmax, 'argmin': argmin,
+    'all': _numpy_reduce.all, 'any': _numpy_reduce.any, 'var': var, 'std': std,
+    'cumsum': cumsum, 'cumprod': cumprod, 'clip': clip, 'round': _numpy_elementwise.round,
+    'ravel': ravel, 'flatten': ravel, 'squeeze': squeeze, 'swapaxes': swapaxes, 'dot': dot,
+    'take': take, 'sort': sort, 'argsort': argsort, 'repeat': repeat, 'nonzero': nonzero,
     'copy': lambda self: self, 'conj': lambda self: self, 'conjugate': lambda self: self,
 }
 
 for _cls in (Array, Tracer):
     for _name, _fn in _OPERATORS.items():
         setattr(_cls, _name, _method(_fn) if not _name.startswith('__') else _fn)
-    _cls.T = property(lambda self: jnp.transpose(self))
-    _cls.mT = property(jnp.matrix_transpose)
+    _cls.T = property(lambda self: transpose(self))
+    _cls.mT = property(matrix_transpose)
     _cls.at = property(_IndexUpdateHelper)
     _cls.real = property(lambda self: self)

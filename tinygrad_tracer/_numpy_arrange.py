@@ -1,4 +1,4 @@
-"""jax.numpy, part 2: joining, splitting, tiling, padding, flipping, taking.
+"""jax.numpy, part 5: joining, splitting, tiling, padding, flipping, taking.
 
 Everything here rearranges elements without computing new values, so it
 lowers to `concatenate`, `slice`, `rev`, `broadcast_in_dim`, `reshape`,
@@ -10,11 +10,11 @@ import operator
 import numpy as np
 
 from . import dtypes, lax
+from ._numpy_base import asarray, astype, broadcast_to, canon_axes, canon_axis, is_array, promote
+from ._numpy_elementwise import clip, where
+from ._numpy_shape import atleast_1d, atleast_2d, atleast_3d, expand_dims, ravel, reshape, swapaxes
 from .array import Array
 from .core import Tracer
-from .numpy import (asarray, astype, _promote, _canon_axis, _axes, _is_array,
-                    broadcast_to, expand_dims, reshape, ravel, swapaxes, where,
-                    atleast_1d, atleast_2d, atleast_3d, clip)
 
 __all__ = ['concatenate', 'concat', 'stack', 'hstack', 'vstack', 'dstack', 'column_stack',
            'append', 'split', 'array_split', 'hsplit', 'vsplit', 'dsplit', 'unstack', 'tile',
@@ -35,13 +35,13 @@ def concatenate(arrays, axis=0, dtype=None):
         raise ValueError("Need at least one array to concatenate.")
     if axis is None:
         arrays, axis = [ravel(a) for a in arrays], 0
-    arrays = _promote(*arrays) if dtype is None else [astype(a, dtype) for a in arrays]
+    arrays = promote(*arrays) if dtype is None else [astype(a, dtype) for a in arrays]
     if builtins.any(a.ndim == 0 for a in arrays):
         raise ValueError("Zero-dimensional arrays cannot be concatenated.")
     if len({a.ndim for a in arrays}) > 1:   # TypeError for shape mismatches, as in JAX
         raise TypeError(f"All input arrays must have the same number of dimensions, got "
                         f"shapes {[a.shape for a in arrays]}.")
-    axis = _canon_axis(axis, arrays[0].ndim)
+    axis = canon_axis(axis, arrays[0].ndim)
     if len({a.shape[:axis] + a.shape[axis + 1:] for a in arrays}) > 1:
         raise TypeError(f"All input array dimensions except for the concatenation axis "
                         f"({axis}) must match exactly, got shapes {[a.shape for a in arrays]}.")
@@ -59,12 +59,12 @@ def stack(arrays, axis=0, dtype=None):
     shapes = {a.shape for a in arrays}
     if len(shapes) > 1:
         raise ValueError(f"All input arrays must have the same shape, got {sorted(shapes)}.")
-    axis = _canon_axis(axis, arrays[0].ndim + 1)
+    axis = canon_axis(axis, arrays[0].ndim + 1)
     return concatenate([expand_dims(a, axis) for a in arrays], axis, dtype)
 
 
 def _as_list(x):
-    return [x] if _is_array(x) and x.ndim == 0 else list(x)
+    return [x] if is_array(x) and x.ndim == 0 else list(x)
 
 
 def hstack(tup, dtype=None):
@@ -105,7 +105,7 @@ def _slice_axis(a, axis, lo, hi, step=1):
 
 def _split(name, ary, indices_or_sections, axis, equal):
     ary = asarray(ary)
-    axis = _canon_axis(axis, ary.ndim)
+    axis = canon_axis(axis, ary.ndim)
     n = ary.shape[axis]
     if isinstance(indices_or_sections, (int, np.integer)):
         sections = operator.index(indices_or_sections)
@@ -151,7 +151,7 @@ def dsplit(ary, indices_or_sections):
 def unstack(x, /, *, axis=0):
     """The slices of x along `axis`, as a tuple."""
     x = asarray(x)
-    axis = _canon_axis(axis, x.ndim)
+    axis = canon_axis(axis, x.ndim)
     return tuple(lax.squeeze(_slice_axis(x, axis, i, i + 1), (axis,)) for i in range(x.shape[axis]))
 
 
@@ -179,7 +179,7 @@ def repeat(a, repeats, axis=None, *, total_repeat_length=None):
     a = asarray(a)
     if axis is None:
         a, axis = ravel(a), 0
-    axis = _canon_axis(axis, a.ndim)
+    axis = canon_axis(axis, a.ndim)
     if isinstance(repeats, Tracer):
         raise TypeError("jnp.repeat with traced `repeats` would have a data-dependent shape; "
                         "pass the counts as a concrete (NumPy) array or a Python int.")
@@ -274,7 +274,7 @@ def _pad_axis(a, axis, lo, hi, mode):
 def flip(m, axis=None):
     """m with the order of elements reversed along `axis` (all axes for None)."""
     m = asarray(m)
-    axes = _axes(axis, m.ndim)
+    axes = canon_axes(axis, m.ndim)
     return lax.rev(m, axes) if axes else m
 
 
@@ -295,7 +295,7 @@ def roll(a, shift, axis=None):
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     shifts, axes = np.broadcast_arrays(np.asarray(shifts), np.asarray(axes))
     for s, ax in zip(shifts.ravel(), axes.ravel()):
-        ax = _canon_axis(int(ax), a.ndim)
+        ax = canon_axis(int(ax), a.ndim)
         n = a.shape[ax]
         if n:
             s = int(s) % n
@@ -306,7 +306,7 @@ def roll(a, shift, axis=None):
 def rot90(m, k=1, axes=(0, 1)):
     """m rotated by 90 degrees k times, from the first of `axes` towards the second."""
     m = asarray(m)
-    ax0, ax1 = (_canon_axis(a, m.ndim) for a in axes)
+    ax0, ax1 = (canon_axis(a, m.ndim) for a in axes)
     if ax0 == ax1:
         raise ValueError("rot90: the two axes must be different.")
     k %= 4
@@ -322,7 +322,7 @@ def rot90(m, k=1, axes=(0, 1)):
 def diff(a, n=1, axis=-1, prepend=None, append=None):
     """The n-th discrete difference a[i+1] - a[i] along `axis`."""
     a = asarray(a)
-    axis = _canon_axis(axis, a.ndim)
+    axis = canon_axis(axis, a.ndim)
     parts = []
     for extra in (prepend, append):
         if extra is not None:
@@ -385,7 +385,7 @@ def take(a, indices, axis=None, out=None, mode=None, unique_indices=False,
     a = asarray(a)
     if axis is None:
         a, axis = ravel(a), 0
-    axis = _canon_axis(axis, a.ndim)
+    axis = canon_axis(axis, a.ndim)
     idx, ok = _bounded_indices(indices, a.shape[axis], mode)
     result = a[(slice(None),) * axis + (idx,)]
     if ok is None:
@@ -400,7 +400,7 @@ def take_along_axis(arr, indices, axis, mode=None, fill_value=None):
     arr, indices = asarray(arr), asarray(indices)
     if axis is None:
         return take(ravel(arr), ravel(indices), mode=mode, fill_value=fill_value)
-    axis = _canon_axis(axis, arr.ndim)
+    axis = canon_axis(axis, arr.ndim)
     if indices.ndim != arr.ndim:
         raise ValueError(f"take_along_axis: indices and arr must have the same number of "
                          f"dimensions, got {indices.shape} and {arr.shape}")

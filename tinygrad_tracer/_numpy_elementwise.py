@@ -1,7 +1,7 @@
-"""jax.numpy, part 1: elementwise math, where, clip. Re-exported by
+"""jax.numpy, part 4: elementwise math, where, clip. Re-exported by
 `tinygrad_tracer.numpy`.
 
-Each function promotes its arguments with JAX's rules (`_promote`), converts
+Each function promotes its arguments with JAX's rules (`promote`), converts
 them when the operation needs floats (`kind='float'`: `jnp.sin(1)` is float32)
 or numbers (`kind='numeric'`: booleans become int32 for `-`, `//`, `%`, `**`),
 broadcasts them to one shape, and binds one lax primitive.
@@ -11,10 +11,11 @@ import builtins
 import numpy as np
 
 from . import core, dtypes, lax
-from . import numpy as jnp   # for names defined after this module (nonzero)
+from ._numpy_base import asarray, astype, broadcast, is_array, promote, promote_numeric, weak_scalar
+from ._numpy_creation import full, full_like, ones_like, zeros_like
+from ._numpy_dtypes import finfo
+from ._numpy_shape import size
 from .array import Array
-from .numpy import (_is_array, asarray, astype, _promote, _promote_numeric, _broadcast, _weak_scalar,
-                    full, full_like, ones_like, zeros_like, finfo)
 
 __all__ = ['sin', 'cos', 'tan', 'arcsin', 'arccos', 'arctan', 'sinh', 'cosh', 'tanh', 'arcsinh',
            'arccosh', 'arctanh', 'exp', 'log', 'log1p', 'expm1', 'sqrt', 'rsqrt', 'asin',
@@ -29,19 +30,20 @@ __all__ = ['sin', 'cos', 'tan', 'arcsin', 'arccos', 'arctan', 'sinh', 'cosh', 't
            'ceil', 'trunc', 'round', 'around', 'rint', 'logical_not', 'logical_and',
            'logical_or', 'logical_xor', 'invert', 'bitwise_not', 'bitwise_invert', 'isfinite', 'isnan', 'isinf',
            'isposinf', 'isneginf', 'signbit', 'real', 'imag', 'conjugate', 'conj', 'nan_to_num',
-           'where', 'select', 'clip']
+           'select', 'clip']
 
 
 # --- elementwise math ------------------------------------------------------------
 
-def _elementwise(lax_fn, *args, kind=None):
-    """Promote, convert, broadcast, bind."""
-    return lax_fn(*_broadcast(*_converted(*args, kind=kind)))
+def elementwise(lax_fn, *args, kind=None):
+    """Promote, convert, broadcast, bind: what each function here does. (Not in
+    `__all__`: the other parts use it, jax.numpy has no such name.)"""
+    return lax_fn(*broadcast(*_converted(*args, kind=kind)))
 
 
 def _converted(*args, kind=None):
     """Promote, convert ('float': ints to float, 'numeric': bools to int)."""
-    args = _promote_numeric(*args) if kind == 'numeric' else _promote(*args)
+    args = promote_numeric(*args) if kind == 'numeric' else promote(*args)
     if kind == 'float' and not dtypes.is_float(args[0].dtype):
         args = [lax.convert_element_type(a, dtypes.default_float(), a.weak_type) for a in args]
     return args
@@ -49,7 +51,7 @@ def _converted(*args, kind=None):
 
 def _inexact(x):
     """x as an array, converted to float (keeping its weak type) when it is not."""
-    return _elementwise(lambda a: a, x, kind='float')
+    return elementwise(lambda a: a, x, kind='float')
 
 
 def _define(name, doc, fn):
@@ -61,12 +63,12 @@ def _define(name, doc, fn):
 def _unary(lax_fn, name, kind='float'):
     return _define(name, f"Elementwise {name}" + (" (integers are converted to float first)."
                                                   if kind == 'float' else "."),
-                   lambda x, /: _elementwise(lax_fn, x, kind=kind))
+                   lambda x, /: elementwise(lax_fn, x, kind=kind))
 
 
 def _binary(lax_fn, name, kind=None):
     return _define(name, f"Elementwise {name}, with broadcasting and dtype promotion.",
-                   lambda x1, x2, /: _elementwise(lax_fn, x1, x2, kind=kind))
+                   lambda x1, x2, /: elementwise(lax_fn, x1, x2, kind=kind))
 
 
 sin, cos, tan = _unary(lax.sin, 'sin'), _unary(lax.cos, 'cos'), _unary(lax.tan, 'tan')
@@ -94,12 +96,12 @@ bitwise_left_shift, bitwise_right_shift = left_shift, right_shift
 
 def add(x1, x2, /):
     """x1 + x2 (logical or for booleans, as NumPy)."""
-    return _elementwise(lambda a, b: lax.bitwise_or(a, b) if dtypes.is_bool(a.dtype) else lax.add(a, b), x1, x2)
+    return elementwise(lambda a, b: lax.bitwise_or(a, b) if dtypes.is_bool(a.dtype) else lax.add(a, b), x1, x2)
 
 
 def multiply(x1, x2, /):
     """x1 * x2 (logical and for booleans, as NumPy)."""
-    return _elementwise(lambda a, b: lax.bitwise_and(a, b) if dtypes.is_bool(a.dtype) else lax.mul(a, b), x1, x2)
+    return elementwise(lambda a, b: lax.bitwise_and(a, b) if dtypes.is_bool(a.dtype) else lax.mul(a, b), x1, x2)
 
 
 def true_divide(x1, x2, /):
@@ -115,10 +117,10 @@ def divide_as_compiled(x1, x2, constant_divisor=False):
     calling jnp function (`mean`'s count); see lax.divides_by_reciprocal. The `div`
     then carries reciprocal=True, and its derivatives divide the same way."""
     x1, x2 = _converted(x1, x2, kind='float')
-    a, b = _broadcast(x1, x2)
+    a, b = broadcast(x1, x2)
     staged = core.trace_state.dynamic_trace.level != 0
     if not staged and lax.divides_by_reciprocal(b.dtype, False, constant_divisor,
-                                                jnp.size(b) > jnp.size(x2)):
+                                                size(b) > size(x2)):
         return lax.div_p.bind(a, b, reciprocal=True)
     return lax.div(a, b)
 
@@ -128,7 +130,7 @@ divide = true_divide
 
 def floor_divide(x1, x2, /):
     """x1 // x2 rounding toward -inf, as Python does (integer // 0 follows XLA)."""
-    x1, x2 = _broadcast(*_promote_numeric(x1, x2))
+    x1, x2 = broadcast(*promote_numeric(x1, x2))
     if dtypes.is_float(x1.dtype):
         return _float_divmod(x1, x2)[0]
     q = lax.div(x1, x2)   # rounds toward zero: step down where the signs differ
@@ -156,7 +158,7 @@ def _int_divisor(x2):
 
 def remainder(x1, x2, /):
     """x1 % x2 with the sign of x2, as Python does."""
-    x1, x2 = _broadcast(*_promote_numeric(x1, x2))
+    x1, x2 = broadcast(*promote_numeric(x1, x2))
     x2 = _int_divisor(x2)
     r = lax.rem(x1, x2)
     fix = (r != 0) & ((r < 0) != (x2 < 0))
@@ -168,7 +170,7 @@ mod = remainder
 
 def fmod(x1, x2, /):
     """Remainder with the sign of x1 (C's fmod)."""
-    x1, x2 = _broadcast(*_promote_numeric(x1, x2))
+    x1, x2 = broadcast(*promote_numeric(x1, x2))
     return lax.rem(x1, _int_divisor(x2))
 
 
@@ -190,8 +192,8 @@ def power(x1, x2, /):
         if dtypes.is_int(x1.dtype) and x2 < 0:
             raise ValueError("Integers to negative integer powers are not allowed.")
         return lax.integer_pow(x1, x2)
-    int_exponent = _is_array(x2) and dtypes.is_int(x2.dtype) and not x2.weak_type
-    x1, x2 = _broadcast(*_promote_numeric(x1, x2))
+    int_exponent = is_array(x2) and dtypes.is_int(x2.dtype) and not x2.weak_type
+    x1, x2 = broadcast(*promote_numeric(x1, x2))
     if not dtypes.is_float(x1.dtype):
         return _int_power(x1, x2)
     if int_exponent:   # as JAX: a float ** an int array is never weakly typed
@@ -217,7 +219,7 @@ def _int_power(x, y):
 
 def float_power(x1, x2, /):
     """x1 ** x2 computed in floating point."""
-    return _elementwise(lax.pow, x1, x2, kind='float')
+    return elementwise(lax.pow, x1, x2, kind='float')
 
 
 def negative(x, /):
@@ -261,22 +263,22 @@ def cbrt(x, /):
 
 def exp2(x, /):
     x = _inexact(x)
-    return exp(x * _weak_scalar(np.log(2), x.dtype))
+    return exp(x * weak_scalar(np.log(2), x.dtype))
 
 
 def log2(x, /):
     x = _inexact(x)
-    return log(x) / log(_weak_scalar(2, x.dtype))
+    return log(x) / log(weak_scalar(2, x.dtype))
 
 
 def log10(x, /):
     x = _inexact(x)
-    return log(x) / log(_weak_scalar(10, x.dtype))
+    return log(x) / log(weak_scalar(10, x.dtype))
 
 
 def logaddexp(x1, x2, /):
     """log(exp(x1) + exp(x2)) without overflow."""
-    x1, x2 = _elementwise(lambda a, b: (a, b), x1, x2, kind='float')
+    x1, x2 = elementwise(lambda a, b: (a, b), x1, x2, kind='float')
     # The larger argument plus log1p(exp(smaller - larger)). Each branch is exact
     # where it is used, so its derivative is right too (1/2 each at a tie), and the
     # inner `where`s keep the unused branch from overflowing.
@@ -290,7 +292,7 @@ def logaddexp(x1, x2, /):
 
 def hypot(x1, x2, /):
     """sqrt(x1**2 + x2**2), scaled so it does not overflow."""
-    x1, x2 = _elementwise(lambda a, b: (absolute(a), absolute(b)), x1, x2, kind='float')
+    x1, x2 = elementwise(lambda a, b: (absolute(a), absolute(b)), x1, x2, kind='float')
     hi, lo = maximum(x1, x2), minimum(x1, x2)
     ratio = true_divide(lo, where(hi == 0, 1, hi))
     return where(hi == 0, 0, hi * sqrt(1 + ratio * ratio))
@@ -298,7 +300,7 @@ def hypot(x1, x2, /):
 
 def copysign(x1, x2, /):
     """|x1| with the sign (bit) of x2."""
-    x1, x2 = _elementwise(lambda a, b: (a, b), x1, x2, kind='float')
+    x1, x2 = elementwise(lambda a, b: (a, b), x1, x2, kind='float')
     return where(signbit(x2), -absolute(x1), absolute(x1))
 
 
@@ -315,19 +317,19 @@ radians, degrees = deg2rad, rad2deg
 
 def fmax(x1, x2, /):
     """Elementwise maximum that ignores nan (unless both are nan)."""
-    x1, x2 = _promote(x1, x2)
+    x1, x2 = promote(x1, x2)
     return where(isnan(x2) | (x1 >= x2), x1, x2)
 
 
 def fmin(x1, x2, /):
     """Elementwise minimum that ignores nan (unless both are nan)."""
-    x1, x2 = _promote(x1, x2)
+    x1, x2 = promote(x1, x2)
     return where(isnan(x2) | (x1 <= x2), x1, x2)
 
 
 def heaviside(x1, x2, /):
     """0 where x1 < 0, x2 where x1 == 0, 1 where x1 > 0."""
-    x1, x2 = _elementwise(lambda a, b: (a, b), x1, x2, kind='float')
+    x1, x2 = elementwise(lambda a, b: (a, b), x1, x2, kind='float')
     zero, one = (Array(np.asarray(v, x1.dtype)) for v in (0, 1))
     return where(x1 < 0, zero, where(x1 > 0, one, x2))
 
@@ -354,7 +356,7 @@ def round(a, decimals=0, out=None):
         return a
     if decimals == 0:
         return lax.round(a, 1)
-    factor = _weak_scalar(10.0 ** decimals, a.dtype)
+    factor = weak_scalar(10.0 ** decimals, a.dtype)
     return lax.round(a * factor, 1) / factor
 
 
@@ -372,7 +374,7 @@ def logical_not(x, /):
 
 def _logical(lax_fn, name):
     return _define(name, f"Elementwise {name} of the truth values.",
-                   lambda x1, x2, /: lax_fn(*_broadcast(astype(x1, dtypes.bool_), astype(x2, dtypes.bool_))))
+                   lambda x1, x2, /: lax_fn(*broadcast(astype(x1, dtypes.bool_), astype(x2, dtypes.bool_))))
 
 
 logical_and = _logical(lax.bitwise_and, 'logical_and')
@@ -447,18 +449,14 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     return where(x == -np.inf, float(info.min) if neginf is None else neginf, x)
 
 
-def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
-    """x where condition else y (with broadcasting). The one-argument form
-    (indices of True values) only works outside jit unless `size` is given."""
-    if x is None and y is None:
-        return jnp.nonzero(condition, size=size, fill_value=fill_value)
-    if x is None or y is None:
-        raise ValueError("Either both or neither of x and y should be given to jnp.where.")
+def where(condition, x, y, /):
+    """x where condition else y (with broadcasting). jnp.where's one-argument
+    form, which is `nonzero`, is added in `_numpy_reduce`."""
     condition = asarray(condition)
     if condition.dtype != dtypes.bool_:
         condition = lax.ne(condition, zeros_like(condition))
-    x, y = _promote(x, y)
-    condition, x, y = _broadcast(condition, x, y)
+    x, y = promote(x, y)
+    condition, x, y = broadcast(condition, x, y)
     return lax.select(condition, x, y)
 
 

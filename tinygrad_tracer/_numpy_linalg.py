@@ -1,5 +1,5 @@
-"""jax.numpy, part 4: products and contractions (`dot`, `matmul`, `tensordot`,
-`einsum`, ...), diagonals and `jnp.linalg.norm`. All products lower to the one
+"""jax.numpy, part 7: products and contractions (`dot`, `matmul`, `tensordot`,
+`einsum`, ...), diagonals, triangles and `jnp.linalg.norm`. All products lower to the one
 `dot_general` primitive. Re-exported by `tinygrad_tracer.numpy`.
 """
 import builtins
@@ -8,15 +8,16 @@ import types
 import numpy as np
 
 from . import dtypes, lax
-from .array import Array
-from .numpy import (asarray, astype, _promote, _canon_axis, _axes, broadcast_shapes,
-                    broadcast_to, reshape, ravel, moveaxis, squeeze, multiply, absolute, sqrt,
-                    where, zeros, power, matrix_transpose)
 from ._numpy_arrange import pad
-from ._numpy_reduce import sum, max, min
+from ._numpy_base import asarray, astype, broadcast_shapes, broadcast_to, canon_axes, canon_axis, promote
+from ._numpy_creation import zeros, zeros_like
+from ._numpy_elementwise import absolute, multiply, power, sqrt, where
+from ._numpy_reduce import max, min, sum
+from ._numpy_shape import matrix_transpose, moveaxis, ravel, reshape, squeeze
+from .array import Array
 
 __all__ = ['matmul', 'dot', 'vdot', 'vecdot', 'inner', 'outer', 'kron', 'tensordot', 'einsum',
-           'trace', 'diagonal', 'diag', 'linalg']
+           'trace', 'diagonal', 'diag', 'tril', 'triu', 'linalg']
 
 
 def _contract(a, b, a_axes, b_axes, batch=((), ()), preferred_element_type=None):
@@ -36,7 +37,7 @@ def matmul(a, b, *, preferred_element_type=None):
         >>> matmul(ones((2, 3)), ones(3))
         Array([3., 3.], dtype=float32)
     """
-    a, b = _promote(a, b)
+    a, b = promote(a, b)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError("matmul: operands must have at least one dimension; use * for scalars")
     ka, kb = a.ndim - 1, builtins.max(b.ndim - 2, 0)
@@ -56,7 +57,7 @@ def matmul(a, b, *, preferred_element_type=None):
 
 def dot(a, b, *, preferred_element_type=None):
     """NumPy's dot: sums over a's last axis and b's second-to-last (scalars multiply)."""
-    a, b = _promote(a, b)
+    a, b = promote(a, b)
     if a.ndim == 0 or b.ndim == 0:
         return multiply(a, b)
     kb = builtins.max(b.ndim - 2, 0)
@@ -72,13 +73,13 @@ def vdot(a, b):
 
 def vecdot(x1, x2, /, *, axis=-1):
     """Dot products of vectors along `axis`, broadcasting the other axes."""
-    x1, x2 = _promote(x1, x2)
+    x1, x2 = promote(x1, x2)
     return sum(multiply(x1, x2), axis=axis)
 
 
 def inner(a, b):
     """Sum over the last axes of a and b."""
-    a, b = _promote(a, b)
+    a, b = promote(a, b)
     if a.ndim == 0 or b.ndim == 0:
         return multiply(a, b)
     if a.shape[-1] != b.shape[-1]:
@@ -94,7 +95,7 @@ def outer(a, b):
 
 def kron(a, b):
     """The Kronecker product: blocks a[i, j] * b."""
-    a, b = _promote(a, b)
+    a, b = promote(a, b)
     nd = builtins.max(a.ndim, b.ndim)
     a = reshape(a, (1,) * (nd - a.ndim) + a.shape)
     b = reshape(b, (1,) * (nd - b.ndim) + b.shape)
@@ -107,7 +108,7 @@ def kron(a, b):
 def tensordot(a, b, axes=2, *, preferred_element_type=None):
     """Sum over the last `axes` axes of a and the first of b, or over the
     explicit pair of axis lists `axes=(a_axes, b_axes)`."""
-    a, b = _promote(a, b)
+    a, b = promote(a, b)
     if isinstance(axes, int):
         if axes < 0 or axes > builtins.min(a.ndim, b.ndim):
             raise ValueError(f"tensordot: axes={axes} out of range for shapes {a.shape} and {b.shape}")
@@ -121,8 +122,8 @@ def tensordot(a, b, axes=2, *, preferred_element_type=None):
         lb = (lb,) if isinstance(lb, int) else tuple(lb)
         if len(la) != len(lb):
             raise TypeError(f"tensordot: axes {axes!r} name different numbers of axes for a and b")
-    la = tuple(_canon_axis(i, a.ndim) for i in la)
-    lb = tuple(_canon_axis(i, b.ndim) for i in lb)
+    la = tuple(canon_axis(i, a.ndim) for i in la)
+    lb = tuple(canon_axis(i, b.ndim) for i in lb)
     for i, j in zip(la, lb):
         if a.shape[i] != b.shape[j]:
             raise _mismatch(a, b, i, j, f"tensordot of {a.shape} and {b.shape}")
@@ -144,7 +145,7 @@ def einsum(subscripts, *operands, optimize=None, preferred_element_type=None):
     are the letters used up.
     """
     ops = [asarray(o) for o in operands]
-    ops = _promote(*ops) if len(ops) > 1 else ops
+    ops = promote(*ops) if len(ops) > 1 else ops
     ins, out = _parse_einsum(subscripts, ops)
     sizes = _einsum_sizes(ins, ops)
     ops = [_broadcast_labels(o, s, sizes) for o, s in zip(ops, ins)]
@@ -236,12 +237,12 @@ def _einsum_prepare(x, spec, keep):
     return x, spec
 
 
-# --- diagonals --------------------------------------------------------------------------------
+# --- diagonals and triangles -----------------------------------------------------------------
 
 def diagonal(a, offset=0, axis1=0, axis2=1):
     """The entries a[..., i, i + offset, ...] of two axes, as a new last axis."""
     a = asarray(a)
-    ax1, ax2 = _canon_axis(axis1, a.ndim), _canon_axis(axis2, a.ndim)
+    ax1, ax2 = canon_axis(axis1, a.ndim), canon_axis(axis2, a.ndim)
     if ax1 == ax2:
         raise ValueError("diagonal: axis1 and axis2 must be different")
     a = moveaxis(a, (ax1, ax2), (-2, -1))
@@ -268,6 +269,18 @@ def diag(v, k=0):
     return where(Array(np.eye(n, n, k, dtype=bool)), broadcast_to(vpad, (n, n)), zeros((n, n), v.dtype))
 
 
+def tril(m, k=0):
+    """`m` with the entries above the k-th diagonal zeroed (on the last two axes)."""
+    m = asarray(m)
+    return where(Array(np.tri(m.shape[-2], m.shape[-1], k, dtype=bool)), m, zeros_like(m))
+
+
+def triu(m, k=0):
+    """`m` with the entries below the k-th diagonal zeroed (on the last two axes)."""
+    m = asarray(m)
+    return where(Array(np.tri(m.shape[-2], m.shape[-1], k - 1, dtype=bool)), zeros_like(m), m)
+
+
 # --- jnp.linalg ----------------------------------------------------------------------------------
 
 def norm(x, ord=None, axis=None, keepdims=False):
@@ -282,7 +295,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
         x = astype(x, dtypes.default_float())
     if axis is None and ord is None:
         return sqrt(sum(x * x, keepdims=keepdims))
-    axes = _axes(axis if axis is not None else tuple(range(x.ndim)), x.ndim)
+    axes = canon_axes(axis if axis is not None else tuple(range(x.ndim)), x.ndim)
     if len(axes) == 1:
         if isinstance(ord, str):
             raise ValueError(f"linalg.norm: invalid order {ord!r} for a vector norm (use None, "
@@ -296,7 +309,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
         return power(sum(power(absolute(x), float(ord)), axes, keepdims=keepdims), 1.0 / ord)
     if len(axes) == 2:
         # the order matters, as in NumPy: axis=(1, 0) makes axis 1 the rows
-        r, c = (axes if axis is None else [_canon_axis(a, x.ndim) for a in axis])
+        r, c = (axes if axis is None else [canon_axis(a, x.ndim) for a in axis])
         if ord in (None, 'fro'):
             return sqrt(sum(x * x, axes, keepdims=keepdims))
         if ord in (1, -1, np.inf, -np.inf):

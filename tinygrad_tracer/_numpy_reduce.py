@@ -1,4 +1,4 @@
-"""jax.numpy, part 3: reductions, cumulative ops, statistics, sorting, searching,
+"""jax.numpy, part 6: reductions, cumulative ops, statistics, sorting, searching,
 comparisons of whole arrays. Re-exported by `tinygrad_tracer.numpy`.
 
 As in JAX, reductions return strongly typed results (`jnp.sum(1.5)` is a plain
@@ -9,20 +9,23 @@ import builtins
 import numpy as np
 
 from . import dtypes, lax
+from ._numpy_arrange import concatenate, stack, take
+from ._numpy_base import (asarray, astype, broadcast, broadcast_to, canon_axes, canon_axis, promote,
+                          weak_scalar)
+from ._numpy_creation import arange, full, zeros
+from ._numpy_elementwise import (absolute, ceil, divide_as_compiled, elementwise, equal, floor, isinf,
+                                 isnan, sqrt, true_divide)
+from ._numpy_elementwise import where as _where   # (`where=` is an argument of the reductions)
+from ._numpy_shape import expand_dims, moveaxis, ravel, reshape
 from .array import Array
 from .core import Tracer
-from ._numpy_elementwise import _elementwise, divide_as_compiled
-from .numpy import (asarray, astype, _promote, _weak_scalar, _canon_axis, _axes, _broadcast,
-                    broadcast_to, expand_dims, reshape, ravel, moveaxis, where,
-                    isnan, isinf, absolute, equal, true_divide, sqrt, full, zeros, arange,
-                    floor, ceil, stack, concatenate, take)
 
 __all__ = ['sum', 'prod', 'max', 'min', 'amax', 'amin', 'all', 'any', 'mean', 'var', 'std',
            'average', 'ptp', 'argmax', 'argmin', 'cumsum', 'cumprod', 'cumulative_sum',
            'cumulative_prod', 'nansum', 'nanprod', 'nanmax', 'nanmin', 'nanmean', 'nanvar',
            'nanstd', 'nancumsum', 'nanargmax', 'nanargmin', 'count_nonzero', 'median',
            'quantile', 'percentile', 'nanmedian', 'sort', 'argsort', 'lexsort', 'searchsorted',
-           'digitize', 'nonzero', 'flatnonzero', 'argwhere', 'unique', 'bincount', 'isin',
+           'digitize', 'where', 'nonzero', 'flatnonzero', 'argwhere', 'unique', 'bincount', 'isin',
            'isclose', 'allclose', 'array_equal', 'array_equiv']
 
 
@@ -56,7 +59,7 @@ def _reduction(lax_fn, name, identity, widen):
             a = astype(a, dtype)
         elif widen and promote_integers:
             a = _widen_small_ints(a)
-        axes = _axes(axis, a.ndim)
+        axes = canon_axes(axis, a.ndim)
         if where is not None:
             fill = identity(a.dtype) if initial is None else initial
             if fill is None:
@@ -68,7 +71,7 @@ def _reduction(lax_fn, name, identity, widen):
                              "identity; pass initial=...")
         result = lax_fn(a, axes)
         if initial is not None:
-            result = _elementwise(_COMBINE[name], result, initial)
+            result = elementwise(_COMBINE[name], result, initial)
         return _keep(result, axes, a.shape) if keepdims else result
     reduce.__name__ = name
     example = {'sum': '[4., 6.]', 'prod': '[3., 8.]', 'max': '[3., 4.]', 'min': '[1., 2.]'}[name]
@@ -78,7 +81,6 @@ def _reduction(lax_fn, name, identity, widen):
     return reduce
 
 
-_where = where
 sum = _reduction(lax.reduce_sum, 'sum', lambda dt: 0, widen=True)
 prod = _reduction(lax.reduce_prod, 'prod', lambda dt: 1, widen=True)
 max = _reduction(lax.reduce_max, 'max', lambda dt: None, widen=False)
@@ -91,7 +93,7 @@ def _bool_reduction(lax_fn, name, identity):
         a = astype(a, dtypes.bool_)
         if where is not None:
             a = _where(where, a, identity)
-        axes = _axes(axis, a.ndim)
+        axes = canon_axes(axis, a.ndim)
         result = lax_fn(a, axes)
         return _keep(result, axes, a.shape) if keepdims else result
     reduce.__name__ = name
@@ -106,7 +108,7 @@ any = _bool_reduction(lax.reduce_or, 'any', False)
 def _count(a, axis, keepdims, where):
     """How many elements each mean averages (a Python number when static)."""
     if where is None:
-        return int(np.prod([a.shape[i] for i in _axes(axis, a.ndim)]))
+        return int(np.prod([a.shape[i] for i in canon_axes(axis, a.ndim)]))
     return sum(broadcast_to(where, a.shape), axis, dtype=dtypes.int32, keepdims=keepdims)
 
 
@@ -155,13 +157,13 @@ def average(a, axis=None, weights=None, returned=False, keepdims=False):
         avg = mean(a, axis, keepdims=keepdims)
         total = full(avg.shape, _count(a, axis, keepdims, None), avg.dtype)
     else:
-        a, w = _promote(a, asarray(weights))
+        a, w = promote(a, asarray(weights))
         a, w = _float_for_stats(a, None), _float_for_stats(w, None)
         if w.shape != a.shape:
             if axis is None or w.ndim != 1:
                 raise ValueError(f"average: weights of shape {w.shape} must match a {a.shape}, "
                                  "or be 1-d along the given axis.")
-            ax = _canon_axis(axis, a.ndim)
+            ax = canon_axis(axis, a.ndim)
             w = reshape(w, [w.shape[0] if i == ax else 1 for i in range(a.ndim)])
             w = broadcast_to(w, a.shape)
         total = sum(w, axis, keepdims=keepdims)
@@ -180,7 +182,7 @@ def _argreduce(lax_fn, name):
         if axis is None:
             result = fn(ravel(a), 0)
             return reshape(result, (1,) * a.ndim) if keepdims else result
-        axis = _canon_axis(axis, a.ndim)
+        axis = canon_axis(axis, a.ndim)
         if a.shape[axis] == 0:
             raise ValueError(f"attempt to get {name} of an empty sequence")
         result = lax_fn(a, axis)
@@ -203,7 +205,7 @@ def _cumulative(lax_fn, name):
             a = astype(a, dtype)
         elif dtypes.is_bool(a.dtype):
             a = astype(a, dtypes.default_int())
-        return lax_fn(a, _canon_axis(axis, a.ndim))
+        return lax_fn(a, canon_axis(axis, a.ndim))
     fn.__name__ = name
     fn.__doc__ = f"Running {name[3:]} along `axis` (of the flattened array for None)."
     return fn
@@ -222,7 +224,7 @@ def _array_api_cumulative(fn, identity):
             axis = 0
         out = fn(x, axis, dtype)
         if include_initial:
-            axis = _canon_axis(axis, out.ndim)
+            axis = canon_axis(axis, out.ndim)
             shape = list(out.shape)
             shape[axis] = 1
             out = concatenate([full(shape, identity, out.dtype), out], axis)
@@ -312,7 +314,7 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method='linear', 
         raise ValueError(f"quantile: method must be one of {_QUANTILE_METHODS}, got {method!r}")
     a = _float_for_stats(asarray(a), None)
     q = astype(asarray(q), a.dtype)
-    axes = _axes(axis, a.ndim)
+    axes = canon_axes(axis, a.ndim)
     kept = [i for i in range(a.ndim) if i not in axes]
     # Move the reduced axes to the end and merge them into one.
     flat = reshape(moveaxis(a, axes, range(len(kept), a.ndim)), [a.shape[i] for i in kept] + [-1])
@@ -368,7 +370,7 @@ def sort(a, axis=-1, *, kind=None, order=None, stable=True, descending=False):
     a = asarray(a)
     if axis is None:
         a, axis = ravel(a), 0
-    axis = _canon_axis(axis, a.ndim)
+    axis = canon_axis(axis, a.ndim)
     out = lax.sort(a, dimension=axis)
     return lax.rev(out, (axis,)) if descending else out
 
@@ -378,7 +380,7 @@ def argsort(a, axis=-1, *, kind=None, order=None, stable=True, descending=False)
     a = asarray(a)
     if axis is None:
         a, axis = ravel(a), 0
-    axis = _canon_axis(axis, a.ndim)
+    axis = canon_axis(axis, a.ndim)
     if descending:   # sort the reversed array ascending, then read it backwards
         n = a.shape[axis]
         perm = argsort(lax.rev(a, (axis,)), axis)
@@ -390,8 +392,8 @@ def argsort(a, axis=-1, *, kind=None, order=None, stable=True, descending=False)
 
 def lexsort(keys, axis=-1):
     """Indices that sort by the last key, then the one before, ... (as numpy.lexsort)."""
-    keys = _broadcast(*[asarray(k) for k in keys])   # keys may differ in dtype
-    axis = _canon_axis(axis, keys[0].ndim)
+    keys = broadcast(*[asarray(k) for k in keys])   # keys may differ in dtype
+    axis = canon_axis(axis, keys[0].ndim)
     iota = lax.broadcasted_iota(dtypes.int32, keys[0].shape, axis)
     return lax.sort(tuple(keys[::-1]) + (iota,), dimension=axis, num_keys=len(keys))[-1]
 
@@ -410,7 +412,7 @@ def searchsorted(a, v, side='left', sorter=None, *, method='scan'):
     """Where to insert v into the sorted 1-d a to keep it sorted (int32 indices)."""
     if side not in ('left', 'right'):
         raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
-    a, v = _promote(asarray(a), asarray(v))
+    a, v = promote(asarray(a), asarray(v))
     if a.ndim != 1:
         raise ValueError(f"searchsorted: a must be 1-d, got shape {a.shape}")
     if sorter is not None:
@@ -424,6 +426,17 @@ def searchsorted(a, v, side='left', sorter=None, *, method='scan'):
 def digitize(x, bins, right=False):
     """Index of the bin of each x (bins increasing): bins[i-1] <= x < bins[i]."""
     return searchsorted(bins, x, side='left' if right else 'right')
+
+
+def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
+    """x where condition else y (with broadcasting). The one-argument form
+    (indices of True values) is `nonzero`: it only works outside jit unless
+    `size` is given."""
+    if x is None and y is None:
+        return nonzero(condition, size=size, fill_value=fill_value)
+    if x is None or y is None:
+        raise ValueError("Either both or neither of x and y should be given to jnp.where.")
+    return _where(condition, x, y)
 
 
 def nonzero(a, *, size=None, fill_value=None):
@@ -493,7 +506,7 @@ def bincount(x, weights=None, minlength=0, *, length=None):
 
 def isin(element, test_elements, assume_unique=False, invert=False):
     """True where an element of `element` occurs in `test_elements`."""
-    element, test = _promote(asarray(element), ravel(asarray(test_elements)))
+    element, test = promote(asarray(element), ravel(asarray(test_elements)))
     found = any(equal(expand_dims(element, -1), test), axis=-1)
     return ~found if invert else found
 
@@ -502,10 +515,10 @@ def isin(element, test_elements, assume_unique=False, invert=False):
 
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """|a - b| <= atol + rtol * |b|, elementwise (infinities only match themselves)."""
-    a, b = _broadcast(*_promote(a, b))
+    a, b = broadcast(*promote(a, b))
     if not dtypes.is_float(a.dtype):
         return equal(a, b)
-    rtol, atol = _weak_scalar(rtol, a.dtype), _weak_scalar(atol, a.dtype)
+    rtol, atol = weak_scalar(rtol, a.dtype), weak_scalar(atol, a.dtype)
     close = absolute(a - b) <= atol + rtol * absolute(b)
     finite = ~isinf(a) & ~isinf(b)
     out = (close & finite) | (a == b)

@@ -14,26 +14,158 @@ How they are built from the three transformations:
 
     >>> grad(lambda x: x ** 3)(2.0)
     Array(12., dtype=float32, weak_type=True)
+
+This module also checks what users pass in (tangents, cotangents, argnums,
+`has_aux` results) so that a mistake is reported here, naming the fix.
 """
 import numpy as np
 
-from . import dtypes, tree_util
-from .array import Array
-from .core import get_aval
-from .jaxpr import eval_jaxpr
-from .jvp import (Zero, as_array, check_tangent, flatten_fun_aux, instantiate_zeros, jvp,
-                  jvp_flat, tangent_aval, zeros_like_aval)
+from . import dtypes, lax, numpy as jnp, tree_util
+from .ad_util import Zero, instantiate_zeros, tangent_aval, zeros_like_aval
+from .array import Array, as_array
+from .batching import vmap
+from .core import Tracer, get_aval
+from .jaxpr import eval_jaxpr, fun_name
+from .jvp import jvp_flat
 from .partial_eval import PartialVal, trace_partial
 from .transpose import UndefPrimal, backward_pass
 
 __all__ = ['jvp', 'linearize', 'vjp', 'grad', 'value_and_grad', 'jacfwd', 'jacrev', 'hessian']
 
 
-# --- linearize: the engine under vjp and grad ------------------------------------------------
+# --- what users pass in: tangents, functions with aux ------------------------------------------
 
 def _is_float(x):
     return dtypes.is_float(get_aval(x).dtype)
 
+
+def check_tangent(primal_aval, t, who):
+    """A tangent for a value of `primal_aval`: same shape, the tangent dtype.
+    Returns it as an Array, or as a Zero for integer/bool primals."""
+    if not isinstance(t, np.ndarray) or t.dtype != dtypes.float0:
+        t = as_array(t)
+    if tuple(primal_aval.shape) != tuple(t.shape):
+        raise ValueError(f"{who} called with different primal and tangent shapes: primal shape "
+                         f"{primal_aval.shape} and tangent shape {tuple(t.shape)}. Each "
+                         "tangent must have the shape of its primal.")
+    expected, got = tangent_aval(primal_aval).dtype, np.dtype(t.dtype)
+    if got != expected:
+        hint = ("use np.zeros(shape, dtype=tinygrad_tracer.dtypes.float0) as the tangent "
+                "of an integer or bool input" if expected == dtypes.float0 else
+                f"cast the tangent, e.g. v.astype(jnp.{expected.name})")
+        raise TypeError(f"primal and tangent arguments to {who} do not match: primal dtype "
+                        f"{primal_aval.dtype.name} needs tangent dtype {_dtype_name(expected)}, "
+                        f"but the tangent has dtype {_dtype_name(got)}; {hint}.")
+    return Zero(tangent_aval(primal_aval)) if expected == dtypes.float0 else t
+
+
+def _dtype_name(dtype):
+    return 'float0' if dtype == dtypes.float0 else dtype.name
+
+
+def _type_str(x):
+    """`float32[3]`: the type of a value or aval, as messages about (co)tangents say it."""
+    return f"{_dtype_name(np.dtype(x.dtype))}{list(x.shape)}"
+
+
+def describe_value(x):
+    """What a function returned, for messages: `a tuple of length 3`, `a single array f32[]`."""
+    if isinstance(x, (tuple, list, dict)):
+        return f"a {type(x).__name__} of length {len(x)}"
+    aval = getattr(x, 'aval', None)
+    return f"a single array {aval.str_short()}" if aval is not None else f"a {type(x).__name__}"
+
+
+class AuxInfo:
+    """What `flatten_fun_aux` learns when the function runs: the output's tree, how
+    many flat outputs are the output proper (`n_out`), and how to rebuild aux."""
+    _TRACED = object()   # marks an aux leaf that is an array (and so a flat output)
+
+    def __init__(self):
+        self.out_tree = self.n_out = self.aux_tree = self.aux_static = None
+
+    def record(self, out_tree, n_out, aux_leaves, aux_tree):
+        """Note the function's outputs; returns aux's array leaves (flat outputs too)."""
+        self.out_tree, self.n_out, self.aux_tree = out_tree, n_out, aux_tree
+        self.aux_static = [self._TRACED if _is_value(x) else x for x in aux_leaves]
+        return [x for x in aux_leaves if _is_value(x)]
+
+    def aux(self, values):
+        """aux from its array leaves (the flat outputs after the first n_out)."""
+        values = iter(values)
+        return tree_util.tree_unflatten(self.aux_tree, [next(values) if s is self._TRACED else s
+                                                        for s in self.aux_static])
+
+
+def _is_value(x):
+    return isinstance(x, (Array, Tracer, np.ndarray, np.generic, bool, int, float))
+
+
+def flatten_fun_aux(fun, in_tree, has_aux, who):
+    """Like tree_util.flatten_fun, but with `has_aux` the function returns
+    `(out, aux)`: the flat outputs are out's leaves then aux's array leaves
+    (aux may also hold any other Python objects, which pass through).
+    Returns `(flat_fun, info)`: an AuxInfo, filled in when flat_fun runs."""
+    info = AuxInfo()
+
+    def flat_fun(*leaves):
+        result = fun(*tree_util.tree_unflatten(in_tree, leaves))
+        aux = None
+        if has_aux:
+            if not (isinstance(result, (tuple, list)) and len(result) == 2):
+                raise TypeError(
+                    f"{who}(..., has_aux=True) requires the function to return a pair "
+                    f"(output, aux), but it returned {describe_value(result)}. Return a tuple "
+                    "`return out, aux`, or drop has_aux=True if there is no auxiliary data.")
+            result, aux = result
+        out_leaves, out_tree = tree_util.tree_flatten(result)
+        aux_leaves, aux_tree = tree_util.tree_flatten(aux)
+        return out_leaves + info.record(out_tree, len(out_leaves), aux_leaves, aux_tree)
+
+    return flat_fun, info
+
+
+# --- jvp --------------------------------------------------------------------------------------
+
+def jvp(fun, primals, tangents, has_aux=False):
+    """Evaluate `fun` and its Jacobian-vector product at `primals` along `tangents`.
+
+    `primals` and `tangents` are tuples (or lists) of pytrees with the same
+    structure, shapes and dtypes. Returns `(fun(*primals), J @ tangents)`, or
+    `(out, tangent_out, aux)` with `has_aux=True` (fun returns `(out, aux)`).
+
+        >>> jvp(lambda x: x ** 2, (3.0,), (1.0,))
+        (Array(9., dtype=float32, weak_type=True), Array(6., dtype=float32, weak_type=True))
+    """
+    primals_flat, tangents_flat, in_tree = _check_jvp_args(primals, tangents)
+    flat_fun, info = flatten_fun_aux(fun, in_tree, has_aux, 'jvp')
+    outs, t_outs = jvp_flat(flat_fun, primals_flat, tangents_flat)
+    outs = [as_array(o) for o in outs]
+    out = tree_util.tree_unflatten(info.out_tree, outs[:info.n_out])
+    t_out = tree_util.tree_unflatten(info.out_tree, [instantiate_zeros(t) for t in t_outs[:info.n_out]])
+    if has_aux:
+        return out, t_out, info.aux(outs[info.n_out:])
+    return out, t_out
+
+
+def _check_jvp_args(primals, tangents):
+    """Flatten and validate jvp's arguments; returns (primals, tangents, in_tree)."""
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("primal and tangent arguments to jvp must be tuples or lists, one "
+                        f"entry per argument of the function; found {type(primals).__name__} "
+                        f"and {type(tangents).__name__}. Write jvp(f, (x,), (v,)), not jvp(f, x, v).")
+    primals_flat, in_tree = tree_util.tree_flatten(tuple(primals))
+    tangents_flat, t_tree = tree_util.tree_flatten(tuple(tangents))
+    if in_tree != t_tree:
+        raise TypeError("primal and tangent arguments to jvp must have the same tree structure; "
+                        f"primals have tree structure {in_tree} whereas tangents have tree "
+                        f"structure {t_tree}.")
+    primals_flat = [as_array(p) for p in primals_flat]
+    tangents_flat = [check_tangent(get_aval(p), t, 'jvp') for p, t in zip(primals_flat, tangents_flat)]
+    return primals_flat, tangents_flat, in_tree
+
+
+# --- linearize: the engine under vjp and grad ------------------------------------------------
 
 def linearize_flat(flat_fun, primals, num_differentiated=None):
     """Linearize a flat function at `primals`.
@@ -45,15 +177,16 @@ def linearize_flat(flat_fun, primals, num_differentiated=None):
     """
     n_in = len(primals)
     in_float = [_is_float(p) for p in primals]
-    n_tangent_out = []
+    n_tangents_out = None   # known once the function has run
 
     def primal_and_tangent(*args):
+        nonlocal n_tangents_out
         xs, ts = args[:n_in], iter(args[n_in:])
         tangents = [next(ts) if fl else Zero.like(x) for x, fl in zip(xs, in_float)]
         outs, t_outs = jvp_flat(flat_fun, xs, tangents)
         n = len(outs) if num_differentiated is None else num_differentiated()
         t_outs = [instantiate_zeros(t) for o, t in zip(outs[:n], t_outs) if _is_float(o)]
-        n_tangent_out.append(len(t_outs))
+        n_tangents_out = len(t_outs)
         return list(outs) + t_outs
 
     pvals_in = ([PartialVal.known(p) for p in primals] +
@@ -61,8 +194,8 @@ def linearize_flat(flat_fun, primals, num_differentiated=None):
     # The primal outputs stay known; every tangent output is part of the linear map.
     pvals_out, linear = trace_partial(
         primal_and_tangent, pvals_in,
-        lambda n_out: [False] * (n_out - n_tangent_out[0]) + [True] * n_tangent_out[0])
-    return [p.const for p in pvals_out[:len(pvals_out) - n_tangent_out[0]]], linear
+        lambda n_out: [False] * (n_out - n_tangents_out) + [True] * n_tangents_out)
+    return [p.const for p in pvals_out[:len(pvals_out) - n_tangents_out]], linear
 
 
 def _zero_cotangent(aval):
@@ -71,7 +204,6 @@ def _zero_cotangent(aval):
 
 def _cast_like(ct, aval):
     """Give a cotangent the exact dtype and weak type of its primal (grad(f)(1.0) is weak)."""
-    from . import lax
     if isinstance(ct, Zero):
         return _zero_cotangent(aval)
     ct_aval = get_aval(ct)
@@ -130,9 +262,8 @@ def _vjp(fun, primals, has_aux, who):
     primals_flat, in_tree = tree_util.tree_flatten(primals)
     primals_flat = [as_array(p) for p in primals_flat]
     flat_fun, info = flatten_fun_aux(fun, in_tree, has_aux, who)
-    outs, linear = linearize_flat(flat_fun, primals_flat, lambda: info().n_out)
+    outs, linear = linearize_flat(flat_fun, primals_flat, lambda: info.n_out)
     outs = [as_array(o) for o in outs]
-    info = info()
     out_tree, outs, aux = info.out_tree, outs[:info.n_out], outs[info.n_out:]
     in_avals = [get_aval(p) for p in primals_flat]
     out_avals = [get_aval(o) for o in outs]
@@ -156,7 +287,7 @@ def _check_cotangent(ct, out_tree, out_avals, fun):
     cts, ct_tree = tree_util.tree_flatten(ct)
     if ct_tree != out_tree:
         raise ValueError(f"The cotangent passed to the function returned by vjp must have the "
-                         f"structure of {_name(fun)}'s output, {out_tree}, but it has structure "
+                         f"structure of {fun_name(fun)}'s output, {out_tree}, but it has structure "
                          f"{ct_tree}.")
     checked = []
     for c, a in zip(cts, out_avals):
@@ -167,20 +298,11 @@ def _check_cotangent(ct, out_tree, out_avals, fun):
         dtype_ok = want.dtype == dtypes.float0 or np.dtype(c.dtype) == want.dtype
         if tuple(c.shape) != want.shape or not dtype_ok:
             raise ValueError(f"The cotangent passed to the function returned by vjp has type "
-                             f"{_type_str(c)}, but the corresponding output of {_name(fun)} has "
+                             f"{_type_str(c)}, but the corresponding output of {fun_name(fun)} has "
                              f"type {_type_str(want)}: a cotangent must match its output's "
                              "shape and dtype (e.g. jnp.ones_like(out)).")
         checked.append(c)
     return checked
-
-
-def _type_str(x):
-    dtype = np.dtype(x.dtype)
-    return f"{'float0' if dtype == dtypes.float0 else dtype.name}{list(x.shape)}"
-
-
-def _name(fun):
-    return getattr(fun, '__name__', type(fun).__name__)
 
 
 # --- grad ---------------------------------------------------------------------------------------
@@ -201,7 +323,7 @@ def grad(fun, argnums=0, has_aux=False, allow_int=False):
         (_, aux), g = _split_aux(value_and_grad_f(*args, **kwargs), has_aux)
         return (g, aux) if has_aux else g
 
-    grad_f.__name__ = f"grad({_name(fun)})"
+    grad_f.__name__ = f"grad({fun_name(fun)})"
     grad_f.__wrapped__ = fun
     return grad_f
 
@@ -228,7 +350,7 @@ def value_and_grad(fun, argnums=0, has_aux=False, allow_int=False, _who='value_a
         g = g[0] if isinstance(argnums, int) else g
         return ((out, aux[0]) if has_aux else out), g
 
-    value_and_grad_f.__name__ = f"{_who}({_name(fun)})"
+    value_and_grad_f.__name__ = f"{_who}({fun_name(fun)})"
     value_and_grad_f.__wrapped__ = fun
     return value_and_grad_f
 
@@ -274,9 +396,8 @@ def _check_scalar(out, who):
            "(the full Jacobian) or vjp (vector-Jacobian products); if the other values "
            "are auxiliary data, return (scalar, aux) and pass has_aux=True.")
     if isinstance(out, (tuple, list, dict)) or not hasattr(out, 'dtype'):
-        what = f"a {type(out).__name__} of length {len(out)}" if isinstance(out, (tuple, list, dict)) \
-            else f"a {type(out).__name__}"
-        raise TypeError(f"Gradient only defined for scalar-output functions. Output was {what}. {fix}")
+        raise TypeError(f"Gradient only defined for scalar-output functions. Output was "
+                        f"{describe_value(out)}. {fix}")
     aval = get_aval(out)
     if aval.shape != ():
         raise TypeError(f"Gradient only defined for scalar-output functions. Output had shape: "
@@ -305,7 +426,6 @@ def _std_basis(leaves):
 
 def _split_rows(x, sizes, shapes):
     """Cut a (N, ...) array into len(sizes) blocks of rows, reshaped to shapes[k] + rest."""
-    from . import numpy as jnp
     out, start = [], 0
     for n, shape in zip(sizes, shapes):
         block = x[start:start + n]
@@ -335,8 +455,6 @@ def jacfwd(fun, argnums=0, has_aux=False):
         Array([[2., 0.],
                [0., 4.]], dtype=float32)
     """
-    from .batching import vmap
-    from . import numpy as jnp
 
     def jacfun(*args, **kwargs):
         f_partial, dyn = _argnums_partial(fun, argnums, args, kwargs, 'jacfwd')
@@ -367,7 +485,7 @@ def jacfwd(fun, argnums=0, has_aux=False):
         out = _jac_tree(out_tree, in_tree, blocks)
         return (out, aux) if has_aux else out
 
-    jacfun.__name__ = f"jacfwd({_name(fun)})"
+    jacfun.__name__ = f"jacfwd({fun_name(fun)})"
     return jacfun
 
 
@@ -379,7 +497,6 @@ def jacrev(fun, argnums=0, has_aux=False):
         Array([[2., 0.],
                [0., 4.]], dtype=float32)
     """
-    from .batching import vmap
 
     def jacfun(*args, **kwargs):
         f_partial, dyn = _argnums_partial(fun, argnums, args, kwargs, 'jacrev')
@@ -397,7 +514,7 @@ def jacrev(fun, argnums=0, has_aux=False):
         jac = _jac_tree(out_tree, in_tree, blocks)
         return (jac, aux[0]) if has_aux else jac
 
-    jacfun.__name__ = f"jacrev({_name(fun)})"
+    jacfun.__name__ = f"jacrev({fun_name(fun)})"
     return jacfun
 
 

@@ -89,6 +89,17 @@ class Array:
         self.weak_type = bool(weak_type)
         self._aval = None
 
+    @classmethod
+    def adopt(cls, value, weak_type=False):
+        """An Array taking over `value`, a NumPy array nobody else holds, already of
+        its canonical dtype (a compiled program's result): it is made read-only in
+        place, without `__init__`'s conversion and copy-protecting view, which are
+        most of a small jitted call's overhead."""
+        value.flags.writeable = False
+        a = object.__new__(cls)
+        a._value, a.weak_type, a._aval = value, weak_type, None
+        return a
+
     @property
     def aval(self):
         if self._aval is None:
@@ -182,10 +193,12 @@ def device_put(x, device=None):
     """
     from .tree_util import tree_map
     check_device(device)
-    return tree_map(_as_array, x)
+    return tree_map(as_array, x)
 
 
-def _as_array(v):
+def as_array(v):
+    """`v` as an Array: Python scalars (weakly typed), NumPy arrays and scalars are
+    converted with JAX's dtypes (float64 becomes float32); Arrays and tracers pass."""
     if isinstance(v, (Array, Tracer)):
         return v
     dtype, weak = dtypes.dtype_of(v)   # Python scalars stay weakly typed

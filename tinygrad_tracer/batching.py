@@ -17,9 +17,10 @@ An input that is not batched (`in_axes=None`, or a closed-over constant) has
 import numpy as np
 
 from . import core, lax, tree_util
+from .ad_util import instantiate_flags
 from .core import Tracer, Trace, ShapedArray, get_aval
 from .errors import MissingRuleError
-from .jaxpr import trace_to_jaxpr, eval_jaxpr, arg_names_of
+from .jaxpr import trace_to_jaxpr, eval_jaxpr, arg_names_of, fun_name
 
 not_mapped = None
 
@@ -147,17 +148,9 @@ def _elementwise_rule(prim):
     return rule
 
 
-_ELEMENTWISE = [
-    'neg', 'sign', 'abs', 'floor', 'ceil', 'round', 'exp', 'log', 'log1p', 'expm1', 'sin', 'cos',
-    'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'tanh', 'asinh', 'acosh', 'atanh', 'logistic',
-    'erf', 'erf_inv', 'sqrt', 'rsqrt', 'is_finite', 'not', 'integer_pow', 'stop_gradient',
-    'add', 'sub', 'mul', 'div', 'rem', 'pow', 'max', 'min', 'atan2', 'nextafter', 'fma',
-    'and', 'or', 'xor', 'shift_left', 'shift_right_logical', 'shift_right_arithmetic',
-    'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'convert_element_type', 'bitcast_convert_type',
-]
-for _name in _ELEMENTWISE:
-    if _name in lax.primitives:
-        batching_rules[lax.primitives[_name]] = _elementwise_rule(lax.primitives[_name])
+for _prim in lax.primitives.values():   # (select_n's own rule, below, replaces this one)
+    if _prim.elementwise:
+        batching_rules[_prim] = _elementwise_rule(_prim)
 
 
 def _select_n_rule(axis_size, vals, dims):
@@ -387,12 +380,12 @@ def batch_jaxpr(closed, axis_size, in_batched, instantiate):
     """The jaxpr of `closed` on a batch. Batched inputs and outputs carry their batch axis
     first. `instantiate` (a bool or one per output) forces outputs to be batched.
     Returns (batched ClosedJaxpr, which outputs are batched)."""
-    n_out = len(closed.out_avals)
-    instantiate = [instantiate] * n_out if isinstance(instantiate, bool) else list(instantiate)
-    out_batched = []
+    instantiate = instantiate_flags(instantiate, len(closed.out_avals))
+    out_batched = None   # learned while tracing
 
     def out_dims(dims):
-        out_batched[:] = [d is not not_mapped or inst for d, inst in zip(dims, instantiate)]
+        nonlocal out_batched
+        out_batched = [d is not not_mapped or inst for d, inst in zip(dims, instantiate)]
         return [0 if b else not_mapped for b in out_batched]
 
     def batched_fun(*args):
@@ -401,7 +394,7 @@ def batch_jaxpr(closed, axis_size, in_batched, instantiate):
 
     avals = [a.update(shape=(axis_size, *a.shape)) if b else a
              for a, b in zip(closed.in_avals, in_batched)]
-    return trace_to_jaxpr(batched_fun, avals, 'vmap'), list(out_batched)
+    return trace_to_jaxpr(batched_fun, avals, 'vmap'), out_batched
 
 
 # --- the user-facing vmap ------------------------------------------------------------------
@@ -427,16 +420,6 @@ def _check_axis_spec(what, ax):
 
 def _type_str(aval):
     return f"{aval.dtype.name}[{','.join(map(str, aval.shape))}]"
-
-
-def _leaf_names(fun, args, kwargs):
-    """A name per leaf of (args, kwargs) for error messages: `x`, `params[1]`, `scale`."""
-    names = arg_names_of(fun, tree_util.tree_structure(args), len(tree_util.tree_leaves(args)))
-    names = [n or f"args[{i}]" for i, n in enumerate(names)]
-    for k in sorted(kwargs):
-        n = len(tree_util.tree_leaves(kwargs[k]))
-        names += [k] if n == 1 else [f"{k}[{j}]" for j in range(n)]
-    return names
 
 
 def _axis_size(names, args_flat, in_dims, axis_size):
@@ -485,7 +468,7 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
         for d in in_dims:
             _check_axis_spec("vmap in_axes", d)
         in_dims = [_normalize_in_axis(x, d) for x, d in zip(args_flat, in_dims)]
-        size = _axis_size(_leaf_names(fun, args, kwargs), args_flat, in_dims, axis_size)
+        size = _axis_size(arg_names_of(fun, args, kwargs), args_flat, in_dims, axis_size)
         flat_fun, out_tree = tree_util.flatten_fun(lambda a, k: fun(*a, **k), in_tree)
 
         def out_dims(_):
@@ -497,7 +480,7 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
         outs = vmap_flat(flat_fun, size, in_dims, out_dims, args_flat)
         return tree_util.tree_unflatten(out_tree(), outs)
 
-    batched.__name__ = f"vmap({getattr(fun, '__name__', 'fun')})"
+    batched.__name__ = f"vmap({fun_name(fun)})"
     batched.__wrapped__ = fun
     return batched
 

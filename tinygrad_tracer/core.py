@@ -36,14 +36,16 @@ from .errors import (TracerBoolConversionError, TracerIntegerConversionError,
 class Primitive:
     """An operation with an `impl` (how to compute it) and an `abstract_eval`
     (the shape and dtype of its result). Transformations keep their own rule
-    tables keyed by primitive, e.g. `jvp_rules[sin_p]`.
+    tables keyed by primitive, e.g. `jvp_rules[sin_p]`. An `elementwise` primitive
+    computes element i of its result from element i of each operand alone.
 
-        >>> sin_p = Primitive('sin')
+        >>> sin_p = Primitive('sin', elementwise=True)
     """
 
-    def __init__(self, name, multiple_results=False):
+    def __init__(self, name, multiple_results=False, elementwise=False):
         self.name = name
         self.multiple_results = multiple_results
+        self.elementwise = elementwise
         self.impl = _missing_rule('impl', self)   # until def_impl / def_abstract_eval
         self.abstract_eval = _missing_rule('abstract_eval', self)
         self.__doc__ = None

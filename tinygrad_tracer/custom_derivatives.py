@@ -29,10 +29,10 @@ import functools
 
 from . import core, dtypes, tree_util
 from .core import Primitive, get_aval, raise_to_shaped
-from .jaxpr import eval_jaxpr, trace_to_jaxpr
+from .ad_util import Zero, instantiate_zeros, tangent_aval, zeros_like_aval
+from .jaxpr import eval_jaxpr, fun_name, hoist_consts, trace_to_jaxpr
 from .batching import batch_jaxpr, batching_rules, bdim_at_front, vmap_flat
-from .jit import hoist_consts
-from .jvp import Zero, instantiate_zeros, jvp_rules, tangent_aval, zeros_like_aval
+from .jvp import jvp_rules
 from .transpose import is_undefined, transpose_rules
 
 custom_jvp_call_p = Primitive('custom_jvp_call', multiple_results=True)
@@ -85,7 +85,7 @@ class _CustomBase:
         """The function's jaxpr; constants that are tracers become leading operands."""
         flat_fun, out_tree = tree_util.flatten_fun(fun, in_tree)
         closed = trace_to_jaxpr(flat_fun, [raise_to_shaped(get_aval(x)) for x in flat],
-                                getattr(self.fun, '__name__', 'f'))
+                                fun_name(self.fun))
         closed, consts = hoist_consts(closed)
         return closed, consts, out_tree()
 
@@ -205,22 +205,22 @@ class custom_vjp(_CustomBase):
 def _flat_fwd_bwd(f, static, positions, n, in_tree, out_tree, flat_args):
     """The user's fwd and bwd on flat lists. `fwd` returns (outs, residuals);
     `bwd(residuals, cts)` returns one cotangent per flat input (None: zero)."""
-    res_tree = []
+    res_tree = None   # the residuals' structure, learned when fwd runs
     in_avals = [raise_to_shaped(get_aval(x)) for x in flat_args]
 
     def fwd(*flat):
+        nonlocal res_tree
         out, res = _with_static(f.fwd, static, positions, n)(*tree_util.tree_unflatten(in_tree, flat))
         outs, tree = tree_util.tree_flatten(out)
         if tree != out_tree:
             raise TypeError(f"The fwd of custom_vjp function {f.__name__} must return "
                             f"(output, residuals) with output structured like the function's, "
                             f"{out_tree}, but its output has structure {tree}.")
-        res_flat, tree = tree_util.tree_flatten(res)
-        res_tree[:] = [tree]
+        res_flat, res_tree = tree_util.tree_flatten(res)
         return outs, res_flat
 
     def bwd(res_flat, cts):
-        res = tree_util.tree_unflatten(res_tree[0], res_flat)
+        res = tree_util.tree_unflatten(res_tree, res_flat)
         ct_in = f.bwd(*static, res, tree_util.tree_unflatten(out_tree, cts))
         args_proto = tree_util.tree_unflatten(in_tree, [0] * in_tree.num_leaves)
         if not isinstance(ct_in, (tuple, list)) or len(ct_in) != len(args_proto):

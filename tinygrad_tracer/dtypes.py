@@ -11,7 +11,7 @@ int8.
 import ml_dtypes   # bfloat16 (a required dependency, as for JAX)
 import numpy as np
 
-from .config import config
+from .settings import config
 
 bool_ = np.dtype(np.bool_)
 int8, int16, int32, int64 = (np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64))

@@ -6,13 +6,16 @@
 `JaxprTrace` is the trace that *records* instead of computing: every
 primitive bound on its tracers becomes a `JaxprEqn`. `jit`, `make_jaxpr`,
 control flow and `linearize` all use it. `eval_jaxpr` replays a jaxpr by
-binding each equation again, so a replay can itself be transformed.
+binding each equation again, so a replay can itself be transformed. The
+editing helpers (`hoist_consts`, `reorder`, `drop_outputs`, ...) give the same
+program with its constants, inputs or outputs rearranged.
 """
 import inspect
 
 import numpy as np
 
 from . import core, dtypes, tree_util
+from .array import Array
 from .core import ShapedArray, Tracer, Trace, get_aval, raise_to_shaped, bind
 
 
@@ -171,7 +174,7 @@ class JaxprBuilder:
         invars = [self.getvar(t) for t in in_tracers]
         outvars = [self.getvar(t) for t in out_tracers]
         jaxpr = Jaxpr(constvars, invars, outvars, self.eqns)
-        return _inline_literals(jaxpr, list(constvals))
+        return inline_literals(jaxpr, list(constvals))
 
 
 def _is_literal_const(val):
@@ -181,7 +184,9 @@ def _is_literal_const(val):
     return isinstance(val, (bool, int, float, np.generic)) or np.shape(val) == ()
 
 
-def _inline_literals(jaxpr, consts):
+def inline_literals(jaxpr, consts):
+    """A ClosedJaxpr of `jaxpr` with `consts`, the scalar ones written inline as
+    Literals (`2.0:f32[]`) rather than kept as constvars, as JAX prints them."""
     lits = {v: Literal(np.asarray(c), v.aval) for v, c in zip(jaxpr.constvars, consts)
             if _is_literal_const(c)}
     constvars = [v for v in jaxpr.constvars if v not in lits]
@@ -207,17 +212,28 @@ def trace_to_jaxpr(flat_fun, in_avals, fn_name='f', arg_names=None, trace_name=N
             return builder.build(in_tracers, out_tracers)
 
 
-def arg_names_of(fun, args_flat_tree, n_flat):
-    """Readable names for flattened arguments ('x', 'params['w']', ...), for error messages."""
+def positional_params(fun):
+    """The names of `fun`'s positional parameters (not `*args`); [] if it has no signature."""
     try:
-        params = list(inspect.signature(fun).parameters)
+        params = inspect.signature(fun).parameters.values()
     except (TypeError, ValueError):
-        params = []
+        return []
+    return [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
+def arg_names_of(fun, args, kwargs=None, static=()):
+    """A name per leaf of `args` and `kwargs` (in flattening order), for error messages:
+    `x`, `params[1]` (leaf 1 of params), `args[2]` (past the named parameters), `scale`
+    (a keyword). Positions and keywords in `static` are left out, as they are not traced."""
+    params = positional_params(fun)
+    named = [(params[i] if i < len(params) else f"args[{i}]", a)
+             for i, a in enumerate(args) if i not in static]
+    named += [(k, kwargs[k]) for k in sorted(kwargs or {}) if k not in static]
     names = []
-    for i, sub in enumerate(args_flat_tree.children() if args_flat_tree is not None else []):
-        base = params[i] if i < len(params) else f"args[{i}]"
-        names += [base if sub.num_leaves == 1 else f"{base}[{j}]" for j in range(sub.num_leaves)]
-    return names if len(names) == n_flat else [None] * n_flat
+    for base, arg in named:
+        n = len(tree_util.tree_leaves(arg))
+        names += [base] if n == 1 else [f"{base}[{j}]" for j in range(n)]
+    return names
 
 
 def fun_name(fun):
@@ -243,7 +259,7 @@ def make_jaxpr(fun, static_argnums=(), return_shape=False):
         flat, in_tree = tree_util.tree_flatten(tuple(dyn))
         flat_fun, out_tree = tree_util.flatten_fun(with_static, in_tree)
         avals = [abstractify(x) for x in flat]
-        closed = trace_to_jaxpr(flat_fun, avals, fun_name(fun), arg_names_of(fun, in_tree, len(flat)))
+        closed = trace_to_jaxpr(flat_fun, avals, fun_name(fun), arg_names_of(fun, args, static=static))
         if return_shape:
             shapes = [ShapeDtypeStruct(a.shape, a.dtype) for a in closed.out_avals]
             return closed, tree_util.tree_unflatten(out_tree(), shapes)
@@ -285,16 +301,21 @@ def eval_jaxpr(jaxpr, consts, *args):
     for v, val in zip(jaxpr.invars, args):
         env[v] = val
     for eqn in jaxpr.eqns:
-        outs = bind(eqn.primitive, *[_literal_value(x) if isinstance(x, Literal) else env[x]
+        outs = bind(eqn.primitive, *[literal_value(x) if isinstance(x, Literal) else env[x]
                                      for x in eqn.inputs], **eqn.params)
         outs = outs if eqn.primitive.multiple_results else [outs]
         for v, o in zip(eqn.out_binders, outs):
             env[v] = o
-    return [_literal_value(x) if isinstance(x, Literal) else read(x) for x in jaxpr.outvars]
+    return [literal_value(x) if isinstance(x, Literal) else read(x) for x in jaxpr.outvars]
 
 
-def _literal_value(lit):
-    from .array import Array
+def eval_closed_jaxpr(closed, *args):
+    """`eval_jaxpr` of a ClosedJaxpr: its own constants, then `args` as its inputs."""
+    return eval_jaxpr(closed.jaxpr, closed.consts, *args)
+
+
+def literal_value(lit):
+    """The Array a Literal stands for."""
     return Array(lit.val, lit.aval.weak_type)
 
 
@@ -325,6 +346,42 @@ def check_jaxpr(jaxpr):
             define(v, eqn.primitive.name)
     for x in jaxpr.outvars:
         use(x, 'outputs')
+
+
+# --- editing: the same program with its inputs, outputs or constants rearranged ----------------
+
+def hoist_consts(closed, keep=lambda c: not isinstance(c, Tracer)):
+    """Turn the constants of `closed` that `keep` rejects (by default: tracers of an
+    outer transformation) into leading inputs, so that transformation sees them as
+    operands ("closure conversion"). Returns (new ClosedJaxpr, the hoisted values)."""
+    jaxpr = closed.jaxpr
+    kept = [(v, c) for v, c in zip(jaxpr.constvars, closed.consts) if keep(c)]
+    moved = [(v, c) for v, c in zip(jaxpr.constvars, closed.consts) if not keep(c)]
+    if not moved:
+        return closed, []
+    new = Jaxpr([v for v, _ in kept], [v for v, _ in moved] + jaxpr.invars, jaxpr.outvars, jaxpr.eqns)
+    return ClosedJaxpr(new, [c for _, c in kept]), [c for _, c in moved]
+
+
+def reorder(closed, invars=None, outvars=None):
+    """The same jaxpr with its inputs / outputs listed in a new order (lists of indices)."""
+    j = closed.jaxpr
+    ins = j.invars if invars is None else [j.invars[i] for i in invars]
+    outs = j.outvars if outvars is None else [j.outvars[i] for i in outvars]
+    return ClosedJaxpr(Jaxpr(j.constvars, ins, outs, j.eqns), closed.consts)
+
+
+def with_unused_inputs(closed, avals, at):
+    """The same jaxpr taking extra inputs of `avals` (ignored) inserted at position `at`."""
+    j = closed.jaxpr
+    ins = j.invars[:at] + [Var(a) for a in avals] + j.invars[at:]
+    return ClosedJaxpr(Jaxpr(j.constvars, ins, j.outvars, j.eqns), closed.consts)
+
+
+def drop_outputs(closed, keep):
+    """The same jaxpr returning only its first `keep` outputs."""
+    j = closed.jaxpr
+    return ClosedJaxpr(Jaxpr(j.constvars, j.invars, j.outvars[:keep], j.eqns), closed.consts)
 
 
 # --- printing --------------------------------------------------------------------------
@@ -414,7 +471,7 @@ def _layout(doc, width=80):
     return ''.join(out)
 
 
-class _Names:
+class Names:
     """a, b, ..., z, ba, bb, ...: shared by a jaxpr and the jaxprs nested in it."""
 
     def __init__(self):
@@ -495,14 +552,25 @@ def _pp_jaxpr_doc(jaxpr, names):
     return _cat(_group(_nest(2, body)), _text(' }'))
 
 
-def pp_jaxpr(jaxpr, names=None, width=80):
-    """The text of a jaxpr, laid out as JAX lays it out: one line when it fits in
-    80 columns, else one equation per line, nested jaxprs indented; variables
-    named a, b, ... in order of appearance, unused results of the outer jaxpr printed `_`."""
-    names = names if names is not None else _Names()
+def _named_doc(jaxpr, names):
     used = {x for e in jaxpr.eqns for x in e.inputs} | set(jaxpr.outvars)
     for e in jaxpr.eqns:   # results nothing reads print as `_`
         for v in e.out_binders:
             if v not in used:
                 names.names.setdefault(v, '_')
-    return _layout(_pp_jaxpr_doc(jaxpr, names), width)
+    return _pp_jaxpr_doc(jaxpr, names)
+
+
+def name_vars(jaxpr, names=None):
+    """The `Names` that `pp_jaxpr` gives `jaxpr`'s variables (nested jaxprs included),
+    without laying out the text: generated kernels and viz labels use the printed names."""
+    names = names if names is not None else Names()
+    _named_doc(jaxpr, names)   # building the document names the variables in print order
+    return names
+
+
+def pp_jaxpr(jaxpr, names=None, width=80):
+    """The text of a jaxpr, laid out as JAX lays it out: one line when it fits in
+    80 columns, else one equation per line, nested jaxprs indented; variables
+    named a, b, ... in order of appearance, unused results of the outer jaxpr printed `_`."""
+    return _layout(_named_doc(jaxpr, names if names is not None else Names()), width)

@@ -28,35 +28,30 @@ Backends (`backends/`) turn the jaxpr into an executable; each call of `jit(f)`
 on new shapes, dtypes, pytree structure or static values traces again
 (`TT_DEBUG=1` logs each trace with its reason).
 """
-import importlib
 import inspect
-import sys
 import threading
 import weakref
 
 import numpy as np
 
-from . import core, tree_util, backends
-from .array import Array
-from .config import config
-from .core import Primitive, Tracer, get_aval, raise_to_shaped
-from .jaxpr import (ClosedJaxpr, Jaxpr, ShapeDtypeStruct, trace_to_jaxpr, fun_name, abstractify,
-                    pp_eqn_rules, suggest_same_names)
+from . import core, tree_util, backends, settings
+from .array import Array, as_array
+from .settings import config
+from .core import Primitive, Tracer, raise_to_shaped
+from .jaxpr import (ShapeDtypeStruct, trace_to_jaxpr, fun_name, abstractify, hoist_consts,
+                    pp_eqn_rules, suggest_same_names, arg_names_of, positional_params)
 from .batching import batching_rules, batch_jaxpr, moveaxis, not_mapped
-from .jvp import jvp_rules, jvp_jaxpr, Zero, tangent_aval
+from .ad_util import Zero, tangent_aval
+from .jvp import jvp_rules, jvp_jaxpr
 from .partial_eval import partial_eval_rules, partial_eval_jaxpr
 from .transpose import transpose_rules, transpose_jaxpr, is_undefined
-
-# The config *module* (the package exports the Config object under the same name):
-# its DEBUG level comes from TT_DEBUG and may be changed at run time.
-_settings = importlib.import_module('.config', __package__)
 
 jit_p = Primitive('jit', multiple_results=True)
 jit_p.__doc__ = "call a traced function (params: jaxpr, name, backend)"
 
 
 def _jit_impl(*args, jaxpr, name, backend):
-    return compiled(jaxpr, backend, name)(*map(_as_array, args))
+    return compiled(jaxpr, backend, name)(*map(as_array, args))
 
 
 def _jit_abstract_eval(*avals, jaxpr, name, backend):
@@ -103,29 +98,10 @@ def compiled(closed, backend, name):
         with _compile_lock:
             if backend not in per_backend:   # another thread may have built it meanwhile
                 per_backend[backend] = backends.get_backend(backend).compile(closed, name)
-                if _settings.DEBUG >= 2:
-                    _log(f"jit({name}): compiled for backend {backend!r}:\n"
-                         f"{per_backend[backend].as_text()}")
+                if settings.DEBUG >= 2:
+                    settings.log(f"jit({name}): compiled for backend {backend!r}:\n"
+                                 f"{per_backend[backend].as_text()}")
     return per_backend[backend]
-
-
-def _log(msg):
-    print(f"[tinygrad_tracer] {msg}", file=sys.stderr)
-
-
-# --- closure conversion: values of outer transformations become explicit operands -------------
-
-def hoist_consts(closed, keep=lambda c: not isinstance(c, Tracer)):
-    """Turn the constants of `closed` that `keep` rejects (by default: tracers of an
-    outer transformation) into leading inputs, so that transformation sees them as
-    operands. Returns (new ClosedJaxpr, the hoisted values)."""
-    jaxpr = closed.jaxpr
-    kept = [(v, c) for v, c in zip(jaxpr.constvars, closed.consts) if keep(c)]
-    moved = [(v, c) for v, c in zip(jaxpr.constvars, closed.consts) if not keep(c)]
-    if not moved:
-        return closed, []
-    new = Jaxpr([v for v, _ in kept], [v for v, _ in moved] + jaxpr.invars, jaxpr.outvars, jaxpr.eqns)
-    return ClosedJaxpr(new, [c for _, c in kept]), [c for _, c in moved]
 
 
 # --- rules of jit_p under the transformations ----------------------------------------------
@@ -227,7 +203,7 @@ class JitFunction:
         self.__name__ = fun_name(fun)
         self.__doc__ = getattr(fun, '__doc__', None)
         self.__wrapped__ = fun
-        self._params = _positional_params(fun)
+        self._params = positional_params(fun)
         self.static_argnums, self.static_argnames = _resolve_static(
             self._params, static_argnums, static_argnames, fun)
         self._cache = _trace_cache(fun, self.static_argnums, self.static_argnames)
@@ -255,7 +231,7 @@ class JitFunction:
         flat = hoisted + flat
         if core.trace_state.dynamic_trace.level == 0 and not any(isinstance(x, Tracer) for x in flat):
             executable = compiled(closed, self.backend, self.__name__)
-            outs = executable(*map(_as_array, flat))
+            outs = executable(*map(as_array, flat))
             if fast_key is not None and not hoisted:
                 self._fast[fast_key] = (executable, out_tree)
         else:   # under a transformation: let its rule for jit_p run
@@ -311,7 +287,7 @@ class JitFunction:
     def _trace(self, args, kwargs):
         dyn_args, dyn_kwargs, static = self._split(args, kwargs)
         flat, in_tree = tree_util.tree_flatten((dyn_args, dyn_kwargs))
-        names = self._leaf_names(args, kwargs, static)
+        names = arg_names_of(self.fun, args, kwargs, {w for w, _ in static})
         avals = tuple(self._aval(x, name) for x, name in zip(flat, names))
         key = (in_tree, avals, static)
         # Threads share this cache (and `_fast`) without a lock: a dict lookup or
@@ -319,8 +295,8 @@ class JitFunction:
         # later insertion replacing an equivalent entry.
         entry = self._cache.get(key)
         if entry is None:
-            if _settings.DEBUG >= 1:
-                _log(f"jit({self.__name__}): {self._retrace_reason(key, names)}")
+            if settings.DEBUG >= 1:
+                settings.log(f"jit({self.__name__}): {self._retrace_reason(key, names)}")
             entry = self._trace_new(args, kwargs, static, in_tree, avals, names)
             if not any(isinstance(c, Tracer) for c in entry[0].consts):
                 self._cache[key] = entry   # a trace that closed over tracers is one-off
@@ -373,20 +349,6 @@ class JitFunction:
     def _arg_name(self, i):
         return repr(self._params[i]) if i < len(self._params) else f"args[{i}]"
 
-    def _leaf_names(self, args, kwargs, static):
-        statics = {w for w, _ in static}
-        names = []
-        for i, a in enumerate(args):
-            if i not in statics:
-                base = self._params[i] if i < len(self._params) else f"args[{i}]"
-                n = len(tree_util.tree_leaves(a))
-                names += [base] if n == 1 else [f"{base}[{j}]" for j in range(n)]
-        for k in sorted(kwargs):
-            if k not in statics:
-                n = len(tree_util.tree_leaves(kwargs[k]))
-                names += [k] if n == 1 else [f"{k}[{j}]" for j in range(n)]
-        return names
-
 
 # fun -> {(static_argnums, static_argnames): {(in_tree, avals, static values): (ClosedJaxpr,
 # out_tree)}}: `jit(f)` called again on the same function reuses its traces, as in JAX.
@@ -407,13 +369,6 @@ def _bound(jitted, obj):
     return method
 
 
-def _as_array(x):
-    if isinstance(x, Array):
-        return x
-    aval = get_aval(x)
-    return Array(np.asarray(x, aval.dtype), aval.weak_type)
-
-
 def _signature(names, avals):
     return ', '.join(f"{n}:{a.str_short()}" for n, a in zip(names, avals)) or '()'
 
@@ -427,14 +382,6 @@ def _fixed_positional_count(fun):
     if any(p.kind is p.VAR_POSITIONAL for p in params):
         return None
     return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
-
-
-def _positional_params(fun):
-    try:
-        params = inspect.signature(fun).parameters.values()
-    except (TypeError, ValueError):
-        return []
-    return [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
 
 
 def _resolve_static(params, static_argnums, static_argnames, fun=None):

@@ -38,8 +38,9 @@ too (they become constants of the recorded jaxpr).
 import itertools
 
 from . import core
+from .ad_util import instantiate_flags
 from .core import Trace, Tracer, bind, get_aval, raise_to_shaped
-from .jaxpr import ClosedJaxpr, Jaxpr, JaxprEqn, Var, _inline_literals, eval_jaxpr, trace_to_jaxpr
+from .jaxpr import ClosedJaxpr, Jaxpr, JaxprEqn, Var, inline_literals, eval_jaxpr, trace_to_jaxpr
 
 partial_eval_rules = {}
 
@@ -176,7 +177,7 @@ def tracers_to_jaxpr(tracers_in, tracers_out):
             for _, r in sorted(recipes.items())]
     outvars = [var(t) for t in tracers_out]
     invars = [var_of[id(t)] for t in tracers_in]
-    return _inline_literals(Jaxpr(list(constvars.values()), invars, outvars, eqns), consts)
+    return inline_literals(Jaxpr(list(constvars.values()), invars, outvars, eqns), consts)
 
 
 def trace_partial(f, pvals_in, instantiate=False):
@@ -184,9 +185,11 @@ def trace_partial(f, pvals_in, instantiate=False):
 
     Returns `(pvals_out, unknown_jaxpr)`: known outputs have their values;
     `unknown_jaxpr` (a ClosedJaxpr whose consts are the residuals) maps the
-    unknown inputs to the unknown outputs. `instantiate` (a bool, one per
-    output, or a function of the number of outputs giving that list) forces
-    outputs to be unknown (their known value passes through).
+    unknown inputs to the unknown outputs. `instantiate` (a bool, or one per
+    output) forces outputs to be unknown (their known value passes through).
+    When which outputs to force is only known once `f` has run, `instantiate`
+    is a function from the number of outputs to that list (linearize: the
+    tangent outputs, which follow the primal outputs).
     """
     with core.new_main(PartialEvalTrace, name='linearize') as main:
         trace = main.trace
@@ -194,9 +197,8 @@ def trace_partial(f, pvals_in, instantiate=False):
         outs = [core.full_raise(trace, o) for o in f(*tracers_in)]
         if callable(instantiate):
             instantiate = instantiate(len(outs))
-        elif isinstance(instantiate, bool):
-            instantiate = [instantiate] * len(outs)
-        outs = [trace.instantiate_const(o) if inst else o for o, inst in zip(outs, instantiate)]
+        outs = [trace.instantiate_const(o) if inst else o
+                for o, inst in zip(outs, instantiate_flags(instantiate, len(outs)))]
         unknown_in = [t for t in tracers_in if not t.pval.is_known]
         unknown_out = [t for t in outs if not t.pval.is_known]
         return [t.pval for t in outs], tracers_to_jaxpr(unknown_in, unknown_out)
@@ -213,9 +215,10 @@ def partial_eval_jaxpr(closed_jaxpr, in_unknowns, instantiate):
       returns the unknown outputs.
     `instantiate` (a bool or one per output) forces outputs to be unknown.
     """
-    store = []
+    pvals_out = unknown = is_res = None   # learned while tracing jaxpr_known
 
     def known_fun(*known_in):
+        nonlocal pvals_out, unknown, is_res
         known_main = core.trace_state.dynamic_trace   # the trace recording jaxpr_known
         known_in = iter(known_in)
         pvals = [PartialVal.unknown(a) if uk else PartialVal.known(next(known_in))
@@ -225,13 +228,11 @@ def partial_eval_jaxpr(closed_jaxpr, in_unknowns, instantiate):
         # Constants computed from the known inputs are residuals: outputs of the
         # known jaxpr. Other constants (literal arrays) stay constants.
         is_res = [isinstance(c, Tracer) and c._trace.main is known_main for c in unknown.consts]
-        store.append((pvals_out, unknown, is_res))
         residuals = [c for c, r in zip(unknown.consts, is_res) if r]
         return [p.const for p in pvals_out if p.is_known] + residuals
 
     known_avals = [raise_to_shaped(a) for a, uk in zip(closed_jaxpr.in_avals, in_unknowns) if not uk]
     jaxpr_known = trace_to_jaxpr(known_fun, known_avals, 'known')
-    pvals_out, unknown, is_res = store[0]
     jaxpr = unknown.jaxpr
     res_vars = [v for v, r in zip(jaxpr.constvars, is_res) if r]
     jaxpr_unknown = ClosedJaxpr(

@@ -32,17 +32,17 @@ import numpy as np
 from . import core, dtypes, lax
 from . import numpy as jnp
 from .array import Array
-from .config import config
+from .settings import config
 from .core import Tracer, get_aval
 from .tree_util import register_pytree_node
 
 _U32 = dtypes.uint32
-_UINT = {8: dtypes.uint8, 16: dtypes.uint16, 32: dtypes.uint32, 64: dtypes.uint64}
+UINT_DTYPES = {8: dtypes.uint8, 16: dtypes.uint16, 32: dtypes.uint32, 64: dtypes.uint64}   # by bit width
 
 
 # --- small helpers -----------------------------------------------------------------
 
-def _const(value, dtype, shape=()):
+def constant(value, dtype, shape=()):
     """A constant of `dtype` and `shape`. Eagerly a broadcast NumPy view (no copy, no
     bind: the hash uses dozens); under jit one `broadcast_in_dim` of a scalar literal,
     so jaxprs stay readable and compiled code gets no big constant inputs."""
@@ -52,7 +52,9 @@ def _const(value, dtype, shape=()):
     return lax.broadcast_in_dim(scalar, tuple(shape), ())
 
 
-def _canonical_shape(shape, name):
+def canonical_shape(shape, name):
+    """`shape` as a tuple of ints; a clear error (naming the function `name`) for
+    anything else, a bare int included (as JAX's samplers)."""
     if isinstance(shape, (int, np.integer)) or not isinstance(shape, Sequence):
         raise TypeError(f"{name}: shape must be a tuple of ints, got {shape!r}; "
                         f"write shape=({shape!r},) for a 1-d result.")
@@ -82,16 +84,16 @@ def threefry2x32(k1, k2, x1, x2):
     """
     shape = get_aval(x1).shape
     ks = [lax.broadcast_in_dim(k, shape, ()) for k in (k1, k2)]
-    ks.append(lax.bitwise_xor(lax.bitwise_xor(ks[0], ks[1]), _const(_PARITY, _U32, shape)))
+    ks.append(lax.bitwise_xor(lax.bitwise_xor(ks[0], ks[1]), constant(_PARITY, _U32, shape)))
     x1, x2 = lax.add(x1, ks[0]), lax.add(x2, ks[1])
     for group in range(5):
         for r in _ROTATIONS[group % 2]:
             x1 = lax.add(x1, x2)
-            rotated = lax.bitwise_or(lax.shift_left(x2, _const(r, _U32, shape)),
-                                     lax.shift_right_logical(x2, _const(32 - r, _U32, shape)))
+            rotated = lax.bitwise_or(lax.shift_left(x2, constant(r, _U32, shape)),
+                                     lax.shift_right_logical(x2, constant(32 - r, _U32, shape)))
             x2 = lax.bitwise_xor(rotated, x1)
         x1 = lax.add(x1, ks[(group + 1) % 3])
-        x2 = lax.add(lax.add(x2, ks[(group + 2) % 3]), _const(group + 1, _U32, shape))
+        x2 = lax.add(lax.add(x2, ks[(group + 2) % 3]), constant(group + 1, _U32, shape))
     return x1, x2
 
 
@@ -112,7 +114,7 @@ def threefry_2x32(key_data, count):
     n = aval.size
     flat = lax.reshape(count, (n,))
     if n % 2:
-        flat = lax.concatenate([flat, _const(0, _U32, (1,))], 0)
+        flat = lax.concatenate([flat, constant(0, _U32, (1,))], 0)
     half = (n + 1) // 2
     k1, k2 = _key_words(key_data)
     y1, y2 = threefry2x32(k1, k2, lax.slice(flat, (0,), (half,)),
@@ -129,8 +131,8 @@ def _counters(shape):
     size = math.prod(shape)
     if size >= 2 ** 32:
         raise ValueError("random arrays of 2**32 or more elements are not supported")
-    low = lax.reshape(lax.iota(_U32, size), shape) if shape else _const(0, _U32)
-    return _const(0, _U32, shape), low
+    low = lax.reshape(lax.iota(_U32, size), shape) if shape else constant(0, _U32)
+    return constant(0, _U32, shape), low
 
 
 def _partitionable():
@@ -219,7 +221,7 @@ register_pytree_node(PRNGKeyArray, lambda k: ((k._data,), None),
                      lambda _, children: PRNGKeyArray(children[0]))
 
 
-def _unwrap(name, key, allow_batched=False):
+def unwrap_key(name, key, allow_batched=False):
     """(uint32 key data, whether `key` was typed), with a clear error for non-keys."""
     if isinstance(key, PRNGKeyArray):
         data, typed = key._data, True
@@ -283,9 +285,9 @@ def _seed_data(seed, name):
     low = lax.convert_element_type(seed, _U32)
     if aval.dtype.itemsize == 8:
         high = lax.convert_element_type(
-            lax.shift_right_logical(seed, _const(32, aval.dtype)), _U32)
+            lax.shift_right_logical(seed, constant(32, aval.dtype)), _U32)
     else:
-        high = _const(0, _U32)
+        high = constant(0, _U32)
     return lax.concatenate([lax.reshape(high, (1,)), lax.reshape(low, (1,))], 0)
 
 
@@ -319,7 +321,7 @@ def key_data(keys):
         >>> key_data(key(7))
         Array([0, 7], dtype=uint32)
     """
-    data, _ = _unwrap('key_data', keys, allow_batched=True)
+    data, _ = unwrap_key('key_data', keys, allow_batched=True)
     return data
 
 
@@ -358,7 +360,7 @@ def _split(data, shape):
     return lax.reshape(threefry_2x32(data, lax.iota(_U32, 2 * n)), (*shape, 2))
 
 
-def _split_in_two(data):
+def split_in_two(data):
     """Two raw keys from raw key data, as `split(key)` (used inside samplers)."""
     keys = _split(data, (2,))
     return [lax.reshape(lax.slice(keys, (i, 0), (i + 1, 2)), (2,)) for i in (0, 1)]
@@ -372,7 +374,7 @@ def split(key, num=2):
         >>> k1                                   # partitionable stream (the default)
         Array([1797259609, 2579123966], dtype=uint32)
     """
-    data, typed = _unwrap('split', key)
+    data, typed = unwrap_key('split', key)
     shape = tuple(num) if isinstance(num, Sequence) else (int(num),)
     return _rewrap(_split(data, shape), typed)
 
@@ -384,7 +386,7 @@ def fold_in(key, data):
         >>> fold_in(PRNGKey(0), 7)
         Array([2716826189,  292468403], dtype=uint32)
     """
-    kdata, typed = _unwrap('fold_in', key)
+    kdata, typed = unwrap_key('fold_in', key)
     if isinstance(data, (bool, int, np.integer)):
         if not 0 <= int(data) < 2 ** 32:
             raise OverflowError(f"fold_in: data {int(data)} is out of bounds for uint32; "
@@ -396,15 +398,15 @@ def fold_in(key, data):
             raise TypeError(f"fold_in accepts a scalar, but was given an array of shape "
                             f"{data.shape} != (). Use jax.vmap for batching.")
         word = lax.reshape(lax.convert_element_type(data, _U32), (1,))
-    counts = lax.concatenate([_const(0, _U32, (1,)), word], 0)
+    counts = lax.concatenate([constant(0, _U32, (1,)), word], 0)
     return _rewrap(threefry_2x32(kdata, counts), typed)
 
 
 # --- random bits ---------------------------------------------------------------------------
 
-def _random_bits(data, bit_width, shape):
+def random_bits(data, bit_width, shape):
     """uint{bit_width} array of `shape` from key data (both streams, as JAX)."""
-    dtype = _UINT[bit_width]
+    dtype = UINT_DTYPES[bit_width]
     if bit_width == 64:
         raise ValueError("64-bit random bits need x64, which tinygrad_tracer.random "
                                   "does not support; use uint32.")
@@ -434,9 +436,9 @@ def bits(key, shape=(), dtype=None):
         >>> bits(PRNGKey(0), (3,))
         Array([4070199207, 4202968722, 1427181096], dtype=uint32)
     """
-    data, _ = _unwrap('bits', key)
+    data, _ = unwrap_key('bits', key)
     dtype = dtypes.canonicalize_dtype(np.uint32 if dtype is None else dtype)
     if dtype.kind != 'u':
         raise ValueError(f"dtype argument to `bits` must be an unsigned int dtype, got "
                          f"{dtype.name}; e.g. jnp.uint32.")
-    return _random_bits(data, dtype.itemsize * 8, _canonical_shape(shape, 'bits'))
+    return random_bits(data, dtype.itemsize * 8, canonical_shape(shape, 'bits'))

@@ -46,7 +46,7 @@ from .array import Array
 from .core import get_aval
 from .prng import (PRNGKey, PRNGKeyArray, KeyDType, bits, clone, fold_in, key, key_data,
                    split, threefry2x32, threefry_2x32, wrap_key_data)
-from .prng import _UINT, _canonical_shape, _const, _random_bits, _split_in_two, _unwrap
+from .prng import UINT_DTYPES, canonical_shape, constant, random_bits, split_in_two, unwrap_key
 
 __all__ = ['PRNGKey', 'key', 'key_data', 'wrap_key_data', 'split', 'fold_in', 'clone',
            'bits', 'uniform', 'normal', 'truncated_normal', 'randint', 'bernoulli',
@@ -107,13 +107,13 @@ def _uniform(data, shape, dtype, minval, maxval):
     info = _finfo(dtype)
     nbits, nmant = info.bits, info.nmant
     rng_bits = 8 if nmant < 8 else nbits          # bfloat16 only needs 8 random bits
-    uint = _UINT[nbits]
-    b = lax.convert_element_type(_random_bits(data, rng_bits, shape), uint)
+    uint = UINT_DTYPES[nbits]
+    b = lax.convert_element_type(random_bits(data, rng_bits, shape), uint)
     # Random mantissa bits under the exponent of 1.0 make a float in [1, 2); minus 1.
-    mantissa = lax.shift_right_logical(b, _const(rng_bits - nmant, uint, shape))
-    one_bits = _const(np.array(1.0, dtype).view(uint), uint, shape)
+    mantissa = lax.shift_right_logical(b, constant(rng_bits - nmant, uint, shape))
+    one_bits = constant(np.array(1.0, dtype).view(uint), uint, shape)
     in_1_2 = lax.bitcast_convert_type(lax.bitwise_or(mantissa, one_bits), dtype)
-    floats = lax.sub(in_1_2, _const(1.0, dtype, shape))
+    floats = lax.sub(in_1_2, constant(1.0, dtype, shape))
     span = lax.sub(maxval, minval)
     if dtype == dtypes.float32:   # XLA:CPU fuses this multiply-add: one rounding
         scaled = lax.fma(floats, span, minval)
@@ -128,9 +128,9 @@ def uniform(key, shape=(), dtype=None, minval=0., maxval=1.):
         >>> uniform(PRNGKey(0), (2,), minval=-1.0, maxval=1.0)
         Array([0.895334  , 0.95715976], dtype=float32)
     """
-    data, _ = _unwrap('uniform', key)
+    data, _ = unwrap_key('uniform', key)
     dtype = _float_dtype(dtype, 'uniform')
-    return _uniform(data, _canonical_shape(shape, 'uniform'), dtype, minval, maxval)
+    return _uniform(data, canonical_shape(shape, 'uniform'), dtype, minval, maxval)
 
 
 def normal(key, shape=(), dtype=None):
@@ -139,12 +139,12 @@ def normal(key, shape=(), dtype=None):
         >>> normal(PRNGKey(0), (1,))
         Array([1.6226422], dtype=float32)
     """
-    data, _ = _unwrap('normal', key)
+    data, _ = unwrap_key('normal', key)
     dtype = _float_dtype(dtype, 'normal')
-    shape = _canonical_shape(shape, 'normal')
+    shape = canonical_shape(shape, 'normal')
     lo = np.nextafter(np.array(-1.0, dtype), np.array(0.0, dtype))   # exclude -1 (erf_inv = -inf)
     u = _uniform(data, shape, dtype, lo, 1.0)
-    return lax.mul(_const(np.sqrt(2), dtype, shape), lax.erf_inv(u))
+    return lax.mul(constant(np.sqrt(2), dtype, shape), lax.erf_inv(u))
 
 
 def truncated_normal(key, lower, upper, shape=None, dtype=None):
@@ -153,26 +153,26 @@ def truncated_normal(key, lower, upper, shape=None, dtype=None):
         >>> truncated_normal(PRNGKey(0), -1.0, 1.0, (3,))
         Array([ 0.8618594,  0.9412883, -0.2910484], dtype=float32)
     """
-    data, _ = _unwrap('truncated_normal', key)
+    data, _ = unwrap_key('truncated_normal', key)
     dtype = _float_dtype(dtype, 'truncated_normal')
     lower = lax.convert_element_type(_asarray(lower), dtype)
     upper = lax.convert_element_type(_asarray(upper), dtype)
     if shape is None:
         shape = np.broadcast_shapes(lower.shape, upper.shape)
     else:
-        shape = _canonical_shape(shape, 'truncated_normal')
+        shape = canonical_shape(shape, 'truncated_normal')
         _check_broadcast('truncated_normal', shape, lower.shape, upper.shape)
     sqrt2 = np.array(np.sqrt(2), dtype)
     # JAX divides by sqrt(2); XLA compiles a division by a constant into a multiplication
     # by its (rounded) reciprocal, and that rounding shows in the last bit, so we do the same.
     inv_sqrt2 = np.array(1, dtype) / sqrt2
-    a = lax.erf(lax.mul(lower, _const(inv_sqrt2, dtype, lower.shape)))
-    b = lax.erf(lax.mul(upper, _const(inv_sqrt2, dtype, upper.shape)))
+    a = lax.erf(lax.mul(lower, constant(inv_sqrt2, dtype, lower.shape)))
+    b = lax.erf(lax.mul(upper, constant(inv_sqrt2, dtype, upper.shape)))
     u = _uniform(data, shape, dtype, a, b)
-    out = lax.mul(_const(sqrt2, dtype, shape), lax.erf_inv(u))
+    out = lax.mul(constant(sqrt2, dtype, shape), lax.erf_inv(u))
     # Rounding may land on a bound: clamp into the open interval.
-    lo = _to_shape(lax.nextafter(lax.stop_gradient(lower), _const(np.inf, dtype, lower.shape)), shape)
-    hi = _to_shape(lax.nextafter(lax.stop_gradient(upper), _const(-np.inf, dtype, upper.shape)), shape)
+    lo = _to_shape(lax.nextafter(lax.stop_gradient(lower), constant(np.inf, dtype, lower.shape)), shape)
+    hi = _to_shape(lax.nextafter(lax.stop_gradient(upper), constant(-np.inf, dtype, upper.shape)), shape)
     return lax.min(lax.max(out, lo), hi)
 
 
@@ -182,12 +182,12 @@ def gumbel(key, shape=(), dtype=None, mode='low'):
         >>> gumbel(PRNGKey(0), (2,))
         Array([2.9233725, 3.8326178], dtype=float32)
     """
-    data, _ = _unwrap('gumbel', key)
+    data, _ = unwrap_key('gumbel', key)
     dtype = _float_dtype(dtype, 'gumbel')
     if mode not in (None, 'low'):
         raise ValueError(f"gumbel mode={mode!r} is not implemented here; use mode='low' "
                                   f"(JAX's default).")
-    u = _uniform(data, _canonical_shape(shape, 'gumbel'), dtype, float(_finfo(dtype).tiny), 1.0)
+    u = _uniform(data, canonical_shape(shape, 'gumbel'), dtype, float(_finfo(dtype).tiny), 1.0)
     return lax.neg(lax.log(lax.neg(lax.log(u))))
 
 
@@ -211,12 +211,12 @@ def randint(key, shape, minval, maxval, dtype=None):
         >>> randint(PRNGKey(0), (3,), 0, 10)
         Array([9, 0, 2], dtype=int32)
     """
-    data, _ = _unwrap('randint', key)
+    data, _ = unwrap_key('randint', key)
     dtype = dtypes.canonicalize_dtype(dtypes.default_int() if dtype is None else dtype)
     if not dtypes.is_int(dtype):
         raise TypeError(f"randint only accepts integer dtypes, got {dtype.name}; for floats "
                         f"use random.uniform.")
-    shape = _canonical_shape(shape, 'randint')
+    shape = canonical_shape(shape, 'randint')
     minval, maxval = _asarray(minval), _asarray(maxval)
     info = np.iinfo(dtype)
     sample_dtype = dtype
@@ -241,15 +241,15 @@ def _randint(data, shape, minval, maxval, dtype):
     maxval = _to_shape(_convert_and_clip(maxval, dtype), shape)
     too_big = _to_shape(too_big, shape)
     nbits = np.iinfo(dtype).bits
-    uint = _UINT[nbits]
-    k1, k2 = _split_in_two(data)
-    higher, lower = _random_bits(k1, nbits, shape), _random_bits(k2, nbits, shape)
-    one = _const(1, uint, shape)
+    uint = UINT_DTYPES[nbits]
+    k1, k2 = split_in_two(data)
+    higher, lower = random_bits(k1, nbits, shape), random_bits(k2, nbits, shape)
+    one = constant(1, uint, shape)
     span = lax.convert_element_type(lax.sub(maxval, minval), uint)
     span = lax.select(lax.le(maxval, minval), one, span)    # empty range: always minval
     span = lax.select(lax.bitwise_and(too_big, lax.gt(maxval, minval)), lax.add(span, one), span)
     # (higher * 2**nbits + lower) mod span, without overflow: 2**nbits mod span, squared.
-    multiplier = lax.rem(_const(2 ** (nbits // 2), uint, shape), span)
+    multiplier = lax.rem(constant(2 ** (nbits // 2), uint, shape), span)
     multiplier = lax.rem(lax.mul(multiplier, multiplier), span)
     offset = lax.add(lax.mul(lax.rem(higher, span), multiplier), lax.rem(lower, span))
     offset = lax.rem(offset, span)
@@ -262,7 +262,7 @@ def bernoulli(key, p=0.5, shape=None):
         >>> bernoulli(PRNGKey(0), 0.5, (4,))
         Array([False, False,  True,  True], dtype=bool)
     """
-    data, _ = _unwrap('bernoulli', key)
+    data, _ = unwrap_key('bernoulli', key)
     p = _asarray(p)
     if not dtypes.is_float(p.dtype):
         raise TypeError(f"bernoulli probability `p` must have a floating dtype, got "
@@ -270,7 +270,7 @@ def bernoulli(key, p=0.5, shape=None):
     if shape is None:
         shape = p.shape
     else:
-        shape = _canonical_shape(shape, 'bernoulli')
+        shape = canonical_shape(shape, 'bernoulli')
         _check_broadcast('bernoulli', shape, p.shape)
     return lax.lt(_uniform(data, shape, p.dtype, 0.0, 1.0), _to_shape(p, shape))
 
@@ -281,8 +281,8 @@ def _shuffle(data, x, axis):
     size = get_aval(x).size
     rounds = int(np.ceil(3 * np.log(max(1, size)) / np.log(2 ** 32 - 1)))
     for _ in range(rounds):
-        data, sub = _split_in_two(data)
-        sort_keys = _random_bits(sub, 32, get_aval(x).shape)
+        data, sub = split_in_two(data)
+        sort_keys = random_bits(sub, 32, get_aval(x).shape)
         _, x = lax.sort((sort_keys, x), dimension=axis, num_keys=1)
     return x
 
@@ -299,7 +299,7 @@ def permutation(key, x, axis=0, independent=False):
         >>> permutation(PRNGKey(0), 5)
         Array([0, 1, 4, 3, 2], dtype=int32)
     """
-    data, _ = _unwrap('permutation', key)
+    data, _ = unwrap_key('permutation', key)
     if isinstance(x, (int, np.integer)) or jnp.ndim(x) == 0:
         x = jnp.asarray(x)
         if not dtypes.is_int(x.dtype):
@@ -329,11 +329,11 @@ def choice(key, a, shape=(), replace=True, p=None, axis=0):
         >>> choice(PRNGKey(0), 5, (3,), replace=False)
         Array([0, 1, 4], dtype=int32)
     """
-    data, _ = _unwrap('choice', key)
+    data, _ = unwrap_key('choice', key)
     if not isinstance(shape, Sequence):
         raise TypeError(f"shape argument of random.choice must be a sequence, got {shape!r}; "
                         f"e.g. shape=({shape!r},).")
-    shape = _canonical_shape(shape, 'choice')
+    shape = canonical_shape(shape, 'choice')
     arr = jnp.asarray(a)
     if arr.ndim == 0:
         n_inputs = int(a)
@@ -382,14 +382,14 @@ def categorical(key, logits, axis=-1, shape=None, replace=True):
         >>> categorical(PRNGKey(0), jnp.log(jnp.array([0.2, 0.8])), shape=(4,))
         Array([1, 1, 1, 1], dtype=int32)
     """
-    data, _ = _unwrap('categorical', key)
+    data, _ = unwrap_key('categorical', key)
     logits = _asarray(logits)
     axis = _canonical_axis(axis, logits.ndim)
     batch_shape = tuple(n for i, n in enumerate(logits.shape) if i != axis)
     if shape is None:
         shape = batch_shape
     else:
-        shape = _canonical_shape(shape, 'categorical')
+        shape = canonical_shape(shape, 'categorical')
         _check_broadcast('categorical', shape, batch_shape)
     prefix = shape[:len(shape) - len(batch_shape)]
     if replace:

@@ -26,8 +26,8 @@ from . import core, lax
 from .array import Array
 from .core import bind, get_aval
 from .errors import MissingRuleError
-from .jaxpr import Literal, _literal_value, trace_to_jaxpr
-from .jvp import Zero, add_tangents, full_like, instantiate_zeros, zeros_like_aval
+from .jaxpr import Literal, literal_value, trace_to_jaxpr
+from .ad_util import Zero, add_tangents, full_like, instantiate_zeros, zeros_like_aval
 
 transpose_rules = {}
 
@@ -67,7 +67,7 @@ def backward_pass(jaxpr, consts, args, cts):
 
     def read_primal(x):
         if isinstance(x, Literal):
-            return _literal_value(x)
+            return literal_value(x)
         return UndefPrimal(x.aval) if x in linear else primal_env[x]
 
     # Forward: equations on known values only are just evaluated.
@@ -131,10 +131,6 @@ def transpose_jaxpr(closed_jaxpr, linear):
 
 
 # --- the rules --------------------------------------------------------------------
-
-def _zeros(aval):
-    return zeros_like_aval(aval)
-
 
 def _nonlinear(prim):
     raise TypeError(f"Cannot transpose {prim}: both operands depend on the input being "
@@ -206,7 +202,7 @@ def _slice_transpose(cts, x, start_indices, limit_indices, strides=None):
     ct, = cts
     strides = strides or (1,) * x.aval.ndim
     if 0 in ct.shape:
-        return [_zeros(x.aval)]
+        return [zeros_like_aval(x.aval)]
     config = [(lo, n - (lo + (m - 1) * st + 1), st - 1)
               for lo, n, m, st in zip(start_indices, x.aval.shape, ct.shape, strides)]
     return [lax.pad(ct, Array(np.zeros((), x.aval.dtype)), config)]
@@ -245,7 +241,7 @@ def _select_n_transpose(cts, which, *cases):
     ct, = cts
     if is_undefined(which):
         _nonlinear('select_n')
-    zeros = _zeros(core.raise_to_shaped(get_aval(ct)))
+    zeros = zeros_like_aval(core.raise_to_shaped(get_aval(ct)))
     return [None] + [lax.select_n(which, *[ct if j == i else zeros for j in range(len(cases))])
                      if is_undefined(c) else None for i, c in enumerate(cases)]
 
@@ -279,13 +275,13 @@ def _dot_general_transpose(cts, x, y, dimension_numbers, preferred_element_type=
 
 def _dynamic_slice_transpose(cts, x, *starts, slice_sizes):
     ct, = cts
-    return [bind(lax.dynamic_update_slice_p, _zeros(x.aval), ct, *starts)] + [None] * len(starts)
+    return [bind(lax.dynamic_update_slice_p, zeros_like_aval(x.aval), ct, *starts)] + [None] * len(starts)
 
 
 def _dynamic_update_slice_transpose(cts, x, update, *starts):
     ct, = cts
     u_aval = update.aval if is_undefined(update) else core.raise_to_shaped(get_aval(update))
-    ct_x = bind(lax.dynamic_update_slice_p, ct, _zeros(u_aval), *starts) if is_undefined(x) else None
+    ct_x = bind(lax.dynamic_update_slice_p, ct, zeros_like_aval(u_aval), *starts) if is_undefined(x) else None
     ct_u = (bind(lax.dynamic_slice_p, ct, *starts, slice_sizes=u_aval.shape)
             if is_undefined(update) else None)
     return [ct_x, ct_u] + [None] * len(starts)
@@ -312,14 +308,14 @@ def _gather_transpose(cts, x, idx, axes):
     # the read clamps (so the JVP passes on the clamped element's tangent) but this
     # scatter-add drops their cotangent, so grad gives them none (jacfwd != jacrev there).
     ct, = cts
-    return [lax.scatter_add(_zeros(x.aval), idx, ct, axes), None]
+    return [lax.scatter_add(zeros_like_aval(x.aval), idx, ct, axes), None]
 
 
 def _gathered_updates_ct(ct, idx, updates, axes):
     """The cotangent of scattered updates: the output cotangent at their spots,
     zero for updates that were dropped as out of bounds."""
     got = lax.gather(ct, idx, axes)
-    return lax.select(_in_bounds(idx, ct.shape, axes, got), got, _zeros(updates.aval))
+    return lax.select(_in_bounds(idx, ct.shape, axes, got), got, zeros_like_aval(updates.aval))
 
 
 def _scatter_add_transpose(cts, x, idx, updates, axes):
@@ -332,7 +328,7 @@ def _scatter_transpose(cts, x, idx, updates, axes):
     # Assumes unique indices (like JAX): overwritten operand entries get no cotangent.
     ct, = cts
     u_aval = updates.aval if is_undefined(updates) else core.raise_to_shaped(get_aval(updates))
-    ct_x = lax.scatter(ct, idx, _zeros(u_aval), axes) if is_undefined(x) else None
+    ct_x = lax.scatter(ct, idx, zeros_like_aval(u_aval), axes) if is_undefined(x) else None
     ct_u = _gathered_updates_ct(ct, idx, UndefPrimal(u_aval), axes) if is_undefined(updates) else None
     return [ct_x, None, ct_u]
 

@@ -20,7 +20,6 @@ import graphviz
 import numpy as np
 
 from tinygrad_tracer import jaxpr as jx
-from tinygrad_tracer import tree_util
 
 from .legend import KINDS, SHAPES, legend_label, role_style
 from .batch import batch_dims
@@ -120,10 +119,7 @@ def _arg_names(fn, args, static_argnums):
         return None
     static = {i % len(args) for i in ((static_argnums,) if isinstance(static_argnums, int)
                                       else static_argnums)} if args else set()
-    dyn = tuple(a for i, a in enumerate(args) if i not in static)
-    flat, tree = tree_util.tree_flatten(dyn)
-    names = jx.arg_names_of(fn, tree, len(flat))
-    return names if all(names) else None
+    return jx.arg_names_of(fn, args, static=static)
 
 
 def _input_bdims(jaxpr, axis):
@@ -136,8 +132,7 @@ def _input_bdims(jaxpr, axis):
 
 # Primitives that call their one jaxpr once on exactly their inputs. Loops also
 # hold one jaxpr with matching avals, but run it many times: they get a head node.
-CALL_PRIMITIVES = {'jit', 'pjit', 'closed_call', 'core_call', 'remat', 'checkpoint',
-                   'custom_jvp_call', 'custom_vjp_call'}
+CALL_PRIMITIVES = {'jit', 'custom_jvp_call', 'custom_vjp_call'}
 
 
 def _is_call(eqn, subs):
@@ -164,9 +159,7 @@ class _Drawer:
     """Walks a jaxpr (and the jaxprs nested in it) and emits nodes and edges."""
 
     def __init__(self, jaxpr, expand, collapse_repeats, bdims, partition, rankdir):
-        # the printer's own naming, filled by printing: the graph says what make_jaxpr prints
-        self.names = jx._Names()
-        jx.pp_jaxpr(jaxpr, self.names)
+        self.names = jx.name_vars(jaxpr)   # the graph says what make_jaxpr prints
         self.expand, self.collapse_repeats = expand, collapse_repeats
         self.bdims, self.partition = bdims, partition
         self.dot = graphviz.Digraph('jaxpr',
@@ -233,7 +226,7 @@ class _Drawer:
             text = _value_text(c)
             env[v] = self.node(g, 'constant', f"{self.names[v]}:{v.aval.str_short()}"
                                + (f"\n{text}" if text else ''))
-        part = self.partition.get(jx.pp_jaxpr(jaxpr)) if self.partition else None
+        part = self.partition.get(jaxpr)
         clusters, groups = self.kernel_clusters(part.kernels if part else [])
         for i, eqn in enumerate(jaxpr.eqns):   # a jit backend's steps are numbered
             self.eqn(groups.get(i, g), eqn, env, step=i if part else None)
@@ -279,7 +272,7 @@ class _Drawer:
         its own parameter and result nodes."""
         style = KINDS['sub-jaxpr']
         self.kinds.add('sub-jaxpr')
-        part = self.partition.get(jx.pp_jaxpr(_open(subs[0][1])[0])) if self.partition else None
+        part = self.partition.get(_open(subs[0][1])[0])
         if part:   # the note names the backend that compiled it
             lines = [t for t in lines if not t.startswith('backend=')] + [f"· {part.note}"]
         title = ' '.join([head_text, *lines])

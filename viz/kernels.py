@@ -1,7 +1,7 @@
 """How a jit backend splits a jaxpr into steps, for graphs of jit(f).
 
 `jit(f).lower(*args)` gives the traced jaxpr; its `.compile()` gives the
-backend's executable. A compiling backend (Numba) lists its kernels in
+backend's executable. A compiling backend (numba, cuda) lists its kernels in
 `executable.kernels`, each with `.name`, `.eqn_indices` (which equations of the
 jaxpr it runs) and `.source`: those become clusters, "kernel 0: 5 ops fused".
 The interpreter has no kernels: it runs one equation per step, so the graph
@@ -10,7 +10,6 @@ numbers the equations in the order they run.
 from typing import NamedTuple
 
 import tinygrad_tracer as tt
-from tinygrad_tracer import jaxpr as jx
 
 
 class Partition(NamedTuple):
@@ -19,8 +18,9 @@ class Partition(NamedTuple):
 
 
 def kernel_partition(fn, args):
-    """{printed text of the lowered jaxpr: Partition} for a jitted `fn`, else {}.
-    Keyed by the text so the graph finds that jaxpr wherever it is nested."""
+    """{the lowered Jaxpr: Partition} for a jitted `fn`, else {}. Keyed by the jaxpr
+    object, which `jit` caches: tracing `fn` again for the graph nests that same
+    jaxpr, so the graph finds it wherever it is drawn."""
     lower = getattr(fn, 'lower', None)
     if lower is None:
         return {}
@@ -33,7 +33,7 @@ def kernel_partition(fn, args):
     else:
         part = Partition(f"{backend}: {len(kernels)} kernel{'s' * (len(kernels) != 1)}",
                          [(kernel_label(i, k), list(k.eqn_indices)) for i, k in enumerate(kernels)])
-    return {jx.pp_jaxpr(lowered.jaxpr.jaxpr): part}
+    return {lowered.jaxpr.jaxpr: part}
 
 
 def kernel_label(i, kernel):

@@ -1,6 +1,7 @@
 """Exercise 1 (solution): the JVP rule of softplus: d/dx softplus(x) = logistic(x)."""
 from tinygrad_tracer import core, lax
-from tinygrad_tracer.jvp import instantiate_zeros, jvp_rules
+from tinygrad_tracer.ad_util import instantiate_zeros
+from tinygrad_tracer.jvp import jvp_rules
 
 from exercises._prims import softplus, softplus_p
 

@@ -1,5 +1,6 @@
 """Exercise 3 (solution): scale by c is its own transpose."""
-from tinygrad_tracer.jvp import instantiate_zeros, jvp_rules
+from tinygrad_tracer.ad_util import instantiate_zeros
+from tinygrad_tracer.jvp import jvp_rules
 from tinygrad_tracer.transpose import transpose_rules
 
 from exercises._prims import scale, scale_p

@@ -27,12 +27,17 @@ Backends, by the name `jit(f, backend=...)` and `config.jax_default_backend` use
     'numba'      numba_cpu.py   fused loop kernels compiled by Numba (CPU)
     'cuda'       numba_cuda.py  numba.cuda kernels (a GPU, or the CUDA simulator)
 
+The two compiling backends share one base and differ only where the hardware
+does: `fusion.py` partitions the jaxpr, `codegen.py` and `loop_nests.py` write
+the kernel bodies, `common.py` holds the kernel cache and the NumPy-impl step.
+A backend runs jaxprs and knows no transformation.
+
     >>> get_backend('interpret').compile(make_jaxpr(jnp.sin)(1.0), 'sin')(Array(0.5))
     [Array(0.47942555, dtype=float32)]
 """
 import importlib
 
-from ..config import config
+from ..settings import config
 
 _MODULES = {'interpret': 'interpret', 'numba': 'numba_cpu', 'cuda': 'numba_cuda'}
 

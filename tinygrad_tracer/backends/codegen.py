@@ -9,7 +9,7 @@ equation then runs through its NumPy impl. Constants are typed (`np.float32(
 1.67)`): a bare `1.67` would turn float32 arithmetic into float64.
 
 `REDUCTIONS[prim](eqn)` says how to initialize, update and finish an
-accumulator. `loops.py` puts these lines into a loop nest.
+accumulator. `loop_nests.py` puts these lines into a loop nest.
 """
 import builtins
 import keyword
@@ -33,6 +33,13 @@ RESERVED = set(keyword.kwlist) | set(dir(builtins)) | {'np', 'math', 'njit', 'pr
 def py_name(name):
     """A jaxpr variable name usable as a Python identifier."""
     return name + '_' if name in RESERVED else name
+
+
+def identifier(name):
+    """A jitted function's name made a Python identifier, for its kernels and driver
+    (`<lambda>` -> `lambda_`)."""
+    text = ''.join(c if c.isalnum() or c == '_' else '_' for c in name).strip('_') or 'f'
+    return py_name(text if not text[0].isdigit() else f"f_{text}")
 
 
 # --- typed constants ---------------------------------------------------------------------------

@@ -3,10 +3,10 @@ one `@cuda.jit` function, and `matmul` is the tiled kernel for `dot_general`.
 
 A fused kernel runs one thread per element of what it writes. The thread
 turns its number `_t = cuda.grid(1)` into loop indices `i0, i1, ...` over the
-kernel's domain (the shape without size-1 axes, as in `loops.py`), then runs
+kernel's domain (the shape without size-1 axes, as in `loop_nests.py`), then runs
 the same scalar lines the CPU backend puts in its loop body (`codegen`), with
 selects rather than branches. A broadcast or transpose read by the kernel is
-an index map (`loops.INDEX_MAPS`): `B[i1]`, `A[i1, i0]`. `selu` on 64
+an index map (`loop_nests.INDEX_MAPS`): `B[i1]`, `A[i1, i0]`. `selu` on 64
 elements becomes
 
     @_cuda.jit
@@ -36,28 +36,16 @@ import math
 import numpy as np
 from numba import config as numba_config, cuda
 
-from . import codegen, loops
-from .loops import _paren
-
-HEADER = """\
-# Kernel {name} of jit({fn}), written by tinygrad_tracer's CUDA backend.
-# Fuses the jaxpr equations {eqns}.
-import math
-
-import numpy as np
-from numba import cuda as _cuda
-
-from tinygrad_tracer.backends._fastmath import (
-    {helpers})
+from . import common, loop_nests
+from .loop_nests import paren
 
 
-"""
-
-
-def module_source(k, plan, fn_name, eqns_text):
-    """The whole file of kernel `k`: imports, then its `@cuda.jit` function."""
-    return HEADER.format(name=k.name, fn=fn_name, eqns=eqns_text,
-                         helpers=',\n    '.join(codegen.HELPERS)) + kernel_source(k, plan)
+def module_source(k, fn_name, source):
+    """The whole file of kernel `k` (a `fusion.Kernel`) of jit(`fn_name`) with `source`
+    (its `kernel_source`): a header, the imports, the `@cuda.jit` function."""
+    return common.module_text(f"Kernel {k.name} of jit({fn_name}), written by tinygrad_tracer's "
+                              f"CUDA backend.\nFuses the jaxpr equations {common.ranges(k.eqn_indices)}.",
+                              'from numba import cuda as _cuda', source)
 
 
 def threads(k):
@@ -67,12 +55,12 @@ def threads(k):
 
 def kernel_source(k, plan):
     """Source of the `@cuda.jit` function of kernel `k` (a `fusion.Kernel`): the CPU
-    backend's kernel body (`loops.KernelBody`), run by one thread per kept element."""
+    backend's kernel body (`loop_nests.KernelBody`), run by one thread per kept element."""
     names = plan.py_names
     K, R = k.domain, k.reduced
     kept = [p for p in range(len(K)) if p not in R]
     # 0-d arrays travel as 1-element arrays; reductions keep a scalar accumulator per thread.
-    b = loops.KernelBody(k, plan, lambda idx: f"[{', '.join(idx)}]" if idx else "[0]", columns=False)
+    b = loop_nests.KernelBody(k, plan, lambda idx: f"[{', '.join(idx)}]" if idx else "[0]", columns=False)
     full, post, init, update, final = b.full, b.post, b.init, b.update, b.final
 
     lines = [f"def {k.name}({', '.join(names[v].upper() for v in k.inputs + k.outputs)}):",
@@ -98,7 +86,7 @@ def _unravel_thread(positions, domain):
         size = domain[p]
         e = '_t' if stride == 1 else f"_t // {stride}"
         last = n == len(positions) - 1
-        lines.append(f"i{p} = {e}" if last else f"i{p} = {_paren(e)} % {size}")
+        lines.append(f"i{p} = {e}" if last else f"i{p} = {paren(e)} % {size}")
         stride *= size
     return lines[::-1]
 

@@ -1,11 +1,15 @@
-"""Partitioning a jaxpr into the steps the Numba backend runs.
+"""Partitioning a jaxpr into the steps a compiling backend runs. Both `numba_cpu`
+and `numba_cuda` use this partition; they differ in how each step runs:
 
-    step kind   what                                         runs as
+    step kind   what                                         runs on the CPU as
     kernel      fused elementwise work + reductions          one compiled loop nest
     dot         dot_general                                  BLAS (`a @ b`)
     view        a layout op whose result leaves the kernels  a NumPy view
     control     cond / while / scan                          its bodies, compiled
     fallback    anything without code generation             the primitive's NumPy impl
+
+(On CUDA a kernel is a `@cuda.jit` kernel, a 2-D float32 dot a tiled matmul
+kernel, and every other step runs on the host.)
 
 Fusion works on equations that compute one scalar per element (*members*):
 elementwise primitives and reductions. Each starts as its own group; a
@@ -28,29 +32,32 @@ they fuse with their callers.
 import heapq
 import math
 
+import numpy as np
+
 from .. import lax
 from ..array import Array
-from ..jaxpr import Jaxpr, Literal, Var, _Names, pp_jaxpr
-from . import codegen, loops
+from ..jaxpr import Jaxpr, Literal, Var, name_vars
+from ..lax_control_flow import cond_p, while_p, scan_p
+from . import codegen, loop_nests
 from .codegen import key
 
-VIEWS = set(loops.INDEX_MAPS)
-CONTROL_FLOW = ('cond', 'while', 'scan')
+VIEWS = set(loop_nests.INDEX_MAPS)
+CONTROL_FLOW = (cond_p, while_p, scan_p)
 
 
 class Kernel:
-    """One fused loop nest. `eqn_indices` index the original jaxpr's equations
-    (the visualizer draws each kernel as a cluster of them)."""
+    """One fused loop nest, as the partition decided it. `eqn_indices` index the
+    original jaxpr's equations (the visualizer draws each kernel as a cluster of
+    them). What compiling it gives lives in the backend's `common.CompiledKernel`."""
 
     kind = 'kernel'
 
     def __init__(self, members, domain, reduced):
         self.members, self.domain, self.reduced = members, tuple(domain), tuple(reduced)
         self.inputs, self.outputs = [], []
-        self.name = self.source = self.path = None
+        self.name = None
         self.eqn_indices = []
         self.parallel = False
-        self.compile_seconds, self.origin = None, None   # origin: 'compiled', 'loaded', 'reused'
 
     @property
     def size(self):
@@ -81,11 +88,10 @@ class View:
 class Plan:
     """The partitioned program: flattened equations, and the steps in run order."""
 
-    def __init__(self, closed):
+    def __init__(self, closed, backend):
         self.constvars, self.consts, self.invars, self.outvars, self.eqns, self.origin = \
-            _flatten(closed)
-        self.names = _Names()
-        pp_jaxpr(closed.jaxpr, self.names)   # name variables as the printed jaxpr does
+            _flatten(closed, backend)
+        self.names = name_vars(closed.jaxpr)   # kernels use the printed jaxpr's names
         self.py_names = _PyNames(self.names)
         self.producer = {v: i for i, e in enumerate(self.eqns) for v in e.out_binders}
         self.users = {}
@@ -100,6 +106,15 @@ class Plan:
     def kernels(self):
         return [s for s in self.steps if s.kind == 'kernel']
 
+    def layout_chain(self, var):
+        """(base, chain): the materialized array (or literal) that `var` is a layout of,
+        and the layout equations in between, the one computing `var` first."""
+        chain = []
+        while var in self.access:
+            chain.append(self.eqns[self.access[var]])
+            var = chain[-1].inputs[0]
+        return var, chain
+
 
 class _PyNames:
     def __init__(self, names):
@@ -109,9 +124,11 @@ class _PyNames:
         return codegen.py_name(self.names[var])
 
 
-def partition(closed, name, parallel_min):
-    """The Plan of `closed`: kernels larger than `parallel_min` elements use prange."""
-    plan = Plan(closed)
+def partition(closed, name, parallel_min, backend):
+    """The Plan of `closed` for `backend` (the name `jit(f, backend=...)` takes):
+    kernels larger than `parallel_min` elements use prange; nested `jit` calls
+    for the default backend or this one are inlined."""
+    plan = Plan(closed, backend)
     eqns = plan.eqns
     kind = _classify(plan)
     fusible = _fusible_edges(plan, kind)
@@ -137,23 +154,25 @@ def partition(closed, name, parallel_min):
         mset = set(members)
         for m in members:
             for x in eqns[m].inputs:
-                base = _base(plan, x) if isinstance(x, Var) and plan.producer.get(x) not in mset else None
+                if not isinstance(x, Var) or plan.producer.get(x) in mset:
+                    continue
+                base = plan.layout_chain(x)[0]
                 if isinstance(base, Var) and base not in k.inputs:
                     k.inputs.append(base)
             for v in eqns[m].out_binders:
                 if v in outvars or any(u not in mset for u in plan.users.get(v, [])):
                     k.outputs.append(v)
         k.parallel = (k.size >= parallel_min and len(k.reduced) < len(k.domain)
-                      and not loops.reduced_outer(k.domain, k.reduced))
+                      and not loop_nests.reduced_outer(k.domain, k.reduced))
         steps.append(k)
     for i, e in enumerate(eqns):
         if kind[i] in ('dot', 'control', 'fallback'):
             steps.append(Call(kind[i], i, e))
     needed = {x for s in steps if s.kind != 'kernel' for x in s.inputs} | outvars
-    steps += [View(v, _base(plan, v)) for v in plan.access if v in needed]
+    steps += [View(v, plan.layout_chain(v)[0]) for v in plan.access if v in needed]
     plan.steps = _schedule(plan, steps)
     for n, k in enumerate(plan.kernels):
-        k.name = f"{_identifier(name)}_k{n}"
+        k.name = f"{codegen.identifier(name)}_k{n}"
         k.eqn_indices = sorted({plan.origin[i] for i in k.members + _owned_accesses(plan, k)})
     return plan
 
@@ -191,7 +210,7 @@ def _classify(plan):
             kind.append('member')
         elif e.primitive is lax.dot_general_p:
             kind.append('dot')
-        elif e.primitive.name in CONTROL_FLOW:
+        elif e.primitive in CONTROL_FLOW:
             kind.append('control')
         else:
             kind.append('fallback')
@@ -220,13 +239,6 @@ def _fusible_edges(plan, kind):
             if p is not None and kind[p] == 'member' and key(x.aval.shape) == at:
                 edges.add((p, c))
     return edges
-
-
-def _base(plan, var):
-    """The materialized array (or literal) a chain of layout ops reads from."""
-    while var in plan.access:
-        var = plan.eqns[plan.access[var]].inputs[0]
-    return var
 
 
 # --- grouping ------------------------------------------------------------------------------------
@@ -359,11 +371,6 @@ def _first_eqn(plan, step):
     return step.index
 
 
-def _identifier(name):
-    text = ''.join(c if c.isalnum() or c == '_' else '_' for c in name).strip('_') or 'f'
-    return codegen.py_name(text if not text[0].isdigit() else f"f_{text}")
-
-
 # --- flattening: inline nested calls, fold constants, drop dead equations -----------------------
 
 # Call-like primitives whose result is their jaxpr's: inlined, so their bodies fuse
@@ -371,10 +378,11 @@ def _identifier(name):
 _CALLS = {'jit': 'jaxpr', 'custom_jvp_call': 'call_jaxpr', 'custom_vjp_call': 'call_jaxpr'}
 
 
-def _inlined(eqn):
-    """The jaxpr to inline in place of `eqn`, or None."""
+def _inlined(eqn, backend):
+    """The jaxpr to inline in place of `eqn`, or None (a call for another backend
+    stays a call: its own backend runs it)."""
     param = _CALLS.get(eqn.primitive.name)
-    if param is None or eqn.params.get('backend') not in (None, 'numba'):
+    if param is None or eqn.params.get('backend') not in (None, backend):
         return None
     return eqn.params[param]
 
@@ -384,7 +392,7 @@ def _foldable(prim, ins, outs):
             and len(outs) == 1 and outs[0].aval.shape == ())
 
 
-def _flatten(closed):
+def _flatten(closed, backend):
     jaxpr = closed.jaxpr
     constvars, consts = list(jaxpr.constvars), list(closed.consts)
     eqns, origin = [], []
@@ -394,7 +402,7 @@ def _flatten(closed):
             at = n if where is None else where
             ins = [sub.get(x, x) if isinstance(x, Var) else x for x in eqn.inputs]
             params = eqn.params
-            inner = _inlined(eqn)
+            inner = _inlined(eqn, backend)
             if inner is not None:
                 s = dict(zip(inner.jaxpr.invars, ins))
                 for v, c in zip(inner.jaxpr.constvars, inner.consts):
@@ -408,7 +416,7 @@ def _flatten(closed):
             if _foldable(eqn.primitive, ins, eqn.out_binders):
                 # Constants only (`convert_element_type 2:i32[]`): compute it now.
                 out = eqn.primitive.impl(*[Array(x.val, x.aval.weak_type) for x in ins], **params)
-                sub[eqn.out_binders[0]] = Literal(out._value, eqn.out_binders[0].aval)
+                sub[eqn.out_binders[0]] = Literal(np.asarray(out), eqn.out_binders[0].aval)
                 continue
             outs = eqn.out_binders
             if fresh:

@@ -6,15 +6,15 @@
 `compile(closed_jaxpr, name)` does four things:
 
 1. `fusion.partition` splits the equations into steps: fused loop kernels,
-   BLAS calls for `dot_general`, NumPy views, control flow, and fallbacks
-   (a primitive without code generation runs its NumPy impl; `TT_DEBUG=1`
-   logs each one).
-2. `loops.kernel_function` (with `codegen`'s scalar rules) writes each
+   BLAS calls for matrix products (any other `dot_general` runs its NumPy
+   impl), NumPy views, control flow, and fallbacks (a primitive without code
+   generation runs its NumPy impl; `TT_DEBUG=1` logs each one).
+2. `loop_nests.kernel_function` (with `codegen`'s scalar rules) writes each
    kernel's Python source. The file is named by a hash of its text and saved
-   in the cache folder (`TT_CACHE_DIR`, default `~/.cache/tinygrad_tracer`),
-   then compiled with `numba.njit(cache=True)`, right away, for argument
-   types known from the avals: a second process finds the machine code on
-   disk and skips compilation. `TT_DEBUG=2` prints each kernel and its time.
+   in the kernel cache (`common.py`; `TT_CACHE_DIR`, default
+   `~/.cache/tinygrad_tracer`), then compiled with `numba.njit(cache=True)`,
+   right away, for argument types known from the avals: a second process
+   finds the machine code on disk and skips compilation. `TT_DEBUG=2` prints each kernel and its time.
 3. It writes a *driver*: one plain Python function that unwraps the input
    Arrays, calls the steps in order and wraps the results. Kernels get their
    output arrays from it (allocating inside Numba is slower); intermediates
@@ -22,25 +22,18 @@
    so a call costs little more than the kernel calls themselves.
 4. The `Executable` it returns runs the driver; `as_text()` shows the
    partition, the driver and every kernel's source, and `kernels` lists the
-   kernels (name, fused equation indices, source) for the visualizer.
+   compiled kernels (`common.CompiledKernel`: name, fused equation indices,
+   source, where its machine code came from) for the visualizer.
 
 Threads: big kernels (`PARALLEL_MIN` elements) split their outer loop over
 the cores, and BLAS uses them too, but only the cores no other program is
 using at the time of the call (see `threads.py`).
 """
 import builtins
-import contextlib
-import glob
 import hashlib
-import importlib
-import importlib.util
 import os
-import pickle
-import sys
-import tempfile
 import threading
 import time
-import warnings
 
 import numpy as np
 
@@ -53,12 +46,12 @@ os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 import numba   # noqa: E402
 from numba import types as nb_types   # noqa: E402
 
-from .. import lax
+from .. import lax, settings
 from ..array import Array
 from ..jaxpr import Literal, Var
-from . import _fastmath, codegen, compiled_loops, fusion, loops, threads
-
-_settings = importlib.import_module('..config', __package__)   # DEBUG may change at run time
+from ..lax_control_flow import cond_p, while_p, scan_p
+from . import _fastmath, common, compiled_control_flow, fusion, loop_nests, threads
+from .codegen import identifier
 
 # Kernels over at least this many elements run their outer loop on every free
 # core (prange); below it, waking the threads costs more than it saves.
@@ -66,14 +59,6 @@ PARALLEL_MIN = 1 << 16
 
 # Kernels this process compiled, loaded from the disk cache, or reused from memory.
 stats = {'compiled': 0, 'loaded': 0, 'reused': 0}
-
-
-def cache_dir():
-    """Where kernel sources and Numba's compiled code are kept."""
-    if os.environ.get('TT_CACHE_DIR'):
-        return os.environ['TT_CACHE_DIR']
-    base = os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache')
-    return os.path.join(base, 'tinygrad_tracer')
 
 
 def _library_version():
@@ -88,115 +73,25 @@ def _library_version():
 
 LIBRARY_VERSION = _library_version()
 
-_MODULE_HEADER = """\
-# {name} of jit({fn}), written by tinygrad_tracer's Numba backend.
-# Fuses the jaxpr equations {eqns}. Library version {version}.
-import math
-
-import numpy as np
-from numba import njit, prange
-
-from tinygrad_tracer.backends._fastmath import (
-    {helpers})
-
-
-"""
-
 
 def _module_text(name, fn, eqns, source):
     """A kernel (or loop) module: the header, then the functions' source."""
-    return _MODULE_HEADER.format(name=name, fn=fn, eqns=eqns, version=LIBRARY_VERSION,
-                                 helpers=',\n    '.join(codegen.HELPERS)) + source
-
-
-def _log(msg):
-    print(f"[tinygrad_tracer] {msg}", file=sys.stderr)
+    return common.module_text(f"{name} of jit({fn}), written by tinygrad_tracer's Numba backend.\n"
+                              f"Fuses the jaxpr equations {eqns}. Library version {LIBRARY_VERSION}.",
+                              'from numba import njit, prange', source)
 
 
 # --- kernels: source file, module, compiled code --------------------------------------------------
 
 def _kernel_source(k, plan):
     return (f"@njit(cache=True, parallel={k.parallel}, error_model='numpy')\n"
-            + loops.kernel_function(k, plan))
+            + loop_nests.kernel_function(k, plan))
 
 
-_modules = {}   # kernel file path -> imported module
-
-# Held while a kernel module is written, imported and compiled: two threads
-# jitting at once must not import one module twice, nor re-enable compilation of
-# a dispatcher the other has just sealed (Numba compiles one thing at a time anyway).
+# Held while a kernel is compiled: two threads jitting at once must not re-enable
+# compilation of a dispatcher the other has just sealed (Numba compiles one thing
+# at a time anyway).
 _lock = threading.RLock()
-
-
-def _load_module(text):
-    """Import the kernel module with source `text`, writing its file if new."""
-    digest = hashlib.sha256(text.encode()).hexdigest()[:20]
-    folder = os.path.join(cache_dir(), 'kernels')
-    path = os.path.join(folder, f"k_{digest}.py")
-    with _lock:
-        if path not in _modules:
-            _write_source(path, text.encode())
-            name = f"tinygrad_tracer_kernels.k_{digest}"
-            spec = importlib.util.spec_from_file_location(name, path)
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[name] = module   # Numba's cache finds the kernel's globals by module name
-            spec.loader.exec_module(module)
-            _discard_damaged(module, f"k_{digest}.")
-            _modules[path] = module
-        return _modules[path]
-
-
-def _write_source(path, data):
-    """Write a kernel file unless it holds `data` already. It is named by the hash of
-    its text, so other contents mean a damaged file: it is replaced."""
-    try:
-        with open(path, 'rb') as f:
-            if f.read() == data:
-                return
-        _warn_damaged(path, "its text is not the kernel's")
-    except FileNotFoundError:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-    _atomic_write(path, data)
-
-
-def _atomic_write(path, data):
-    """Write a file so that no process (or thread) ever reads half of it: a temporary
-    file in the same folder, then renamed over `path` (an atomic step)."""
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
-def _discard_damaged(module, prefix):
-    """Delete Numba's cache files of `module` that cannot be read (a process killed
-    while writing, a full disk): Numba then compiles again instead of failing on
-    every later run. (Numba writes them atomically itself; damage comes from outside.)"""
-    ours = [f for f in vars(module).values()
-            if isinstance(f, numba.core.dispatcher.Dispatcher) and f.py_func.__module__ == module.__name__]
-    if not ours or not ours[0].stats.cache_path:
-        return
-    for path in glob.glob(os.path.join(ours[0].stats.cache_path, f"{glob.escape(prefix)}*.nb[ic]")):
-        try:
-            with open(path, 'rb') as f:
-                if path.endswith('.nbi'):
-                    pickle.load(f)   # Numba's version, then the index itself
-                pickle.loads(f.read())
-        except FileNotFoundError:
-            pass   # replaced by another process meanwhile
-        except Exception as e:   # unpickling garbage raises almost anything
-            _warn_damaged(path, f"{type(e).__name__}: {' '.join(str(e).split())}")
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(path)
-
-
-def _warn_damaged(path, why):
-    warnings.warn(f"tinygrad_tracer: discarded the damaged kernel cache file {path} ({why}); "
-                  "it will be rebuilt.", RuntimeWarning, stacklevel=2)
 
 
 def _array_type(aval, readonly):
@@ -204,11 +99,12 @@ def _array_type(aval, readonly):
 
 
 def _build_kernel(k, plan, fn_name):
-    """Write, import and compile kernel `k`; returns its Numba dispatcher."""
-    k.source = _kernel_source(k, plan)
-    module = _load_module(_module_text(k.name, fn_name, _ranges(k.eqn_indices), k.source))
-    k.path = module.__file__
-    dispatcher = getattr(module, k.name)
+    """Write, import and compile kernel `k` (a `fusion.Kernel`): a `common.CompiledKernel`
+    whose `function` is the Numba dispatcher."""
+    source = _kernel_source(k, plan)
+    built = common.CompiledKernel(k, source, common.load_module(
+        _module_text(k.name, fn_name, common.ranges(k.eqn_indices), source)))
+    dispatcher = built.function
     # Inputs are typed read-only (Arrays are) and C-contiguous (the driver makes
     # sure); a writable array converts safely, so one signature serves every call.
     sig = tuple([nb_types.int64] * len(k.domain)
@@ -218,19 +114,20 @@ def _build_kernel(k, plan, fn_name):
         hits = sum(dispatcher.stats.cache_hits.values())
         start = time.perf_counter()
         if sig in dispatcher.overloads:
-            k.origin = 'reused'     # the same kernel, already compiled by this process
+            built.origin = 'reused'     # the same kernel, already compiled by this process
         else:
             dispatcher.disable_compile(False)
             dispatcher.compile(sig)
-            k.origin = 'loaded' if sum(dispatcher.stats.cache_hits.values()) > hits else 'compiled'
-        k.compile_seconds = time.perf_counter() - start
+            built.origin = 'loaded' if sum(dispatcher.stats.cache_hits.values()) > hits else 'compiled'
+        built.compile_seconds = time.perf_counter() - start
         dispatcher.disable_compile()   # a call with other types is a bug: fail, do not recompile
-        stats[k.origin] += 1
-    if _settings.DEBUG >= 2:
+        stats[built.origin] += 1
+    if settings.DEBUG >= 2:
         how = {'compiled': 'compiled', 'loaded': 'loaded from the disk cache',
-               'reused': 'reused (compiled earlier in this process)'}[k.origin]
-        _log(f"numba: kernel {k.name} {how} in {k.compile_seconds:.3f} s ({k.path})\n{k.source}")
-    return dispatcher
+               'reused': 'reused (compiled earlier in this process)'}[built.origin]
+        settings.log(f"numba: kernel {k.name} {how} in {built.compile_seconds:.3f} s "
+                     f"({built.path})\n{source}")
+    return built
 
 
 # --- values outside the kernels ------------------------------------------------------------------
@@ -240,44 +137,27 @@ def _contiguous(v):
     return v if v.flags.c_contiguous else np.ascontiguousarray(v)
 
 
-if Array.__slots__ == ('_value', 'weak_type', '_aval'):
-    _new = object.__new__
-
-    def _wrap(value, weak_type):
-        """An Array around a result we own, without Array.__init__'s checks (it is
-        already the right dtype): this is most of a small call's overhead."""
-        value.flags.writeable = False
-        a = _new(Array)
-        a._value, a.weak_type, a._aval = value, weak_type, None
-        return a
-else:   # pragma: no cover - Array changed its layout: take the general path
-    def _wrap(value, weak_type):
-        return Array(value, weak_type)
+def _host(eqn, backend=None):
+    """`common.host_impl` with C-contiguous results, as the kernels reading them need."""
+    run = common.host_impl(eqn, backend)
+    return lambda *values: [_contiguous(v) for v in run(*values)]
 
 
-def _dot_expr(eqn, lhs, rhs, out=None):
-    """NumPy source for dot_general: `a @ b` (BLAS) on transposed views where it can.
-    With `out`, the BLAS call writes into that buffer; None where it cannot."""
+def _blas_expr(eqn, lhs, rhs, out=None):
+    """NumPy source for a dot_general that is a matrix (or vector) product: `a @ b`
+    (BLAS) on transposed views; with `out`, the call writes into that buffer. None for
+    any other dot_general (it runs through its NumPy impl), or when `out` cannot be used."""
     (lc, rc), (lb, rb) = eqn.params['dimension_numbers']
     ls, rs = eqn.inputs[0].aval.shape, eqn.inputs[1].aval.shape
     aval = eqn.out_binders[0].aval
     same_dtype = aval.dtype == eqn.inputs[0].aval.dtype
-    if not lb and len(lc) == 1 and len(ls) <= 2 and len(rs) <= 2 and len(ls) + len(rs) >= 3:
-        left = lhs if len(ls) == 1 or lc[0] == 1 else f"{lhs}.T"
-        right = rhs if len(rs) == 1 or rc[0] == 0 else f"{rhs}.T"
-        if out is not None:
-            return f"_np.matmul({left}, {right}, out={out})" if same_dtype else None
-        expr = f"{left} @ {right}"
-    else:   # (batch, free, contracted) @ (batch, contracted, free)
-        if out is not None:
-            return None
-        lfree = [i for i in range(len(ls)) if i not in lc and i not in lb]
-        rfree = [i for i in range(len(rs)) if i not in rc and i not in rb]
-        size = lambda shape, axes: int(np.prod([shape[i] for i in axes], dtype=np.int64))
-        b, m, kk, n = size(ls, lb), size(ls, lfree), size(ls, lc), size(rs, rfree)
-        expr = (f"_np.matmul(_np.transpose({lhs}, {tuple(lb) + tuple(lfree) + tuple(lc)}).reshape({b}, {m}, {kk}), "
-                f"_np.transpose({rhs}, {tuple(rb) + tuple(rc) + tuple(rfree)}).reshape({b}, {kk}, {n}))"
-                f".reshape({tuple(aval.shape)})")
+    if lb or len(lc) != 1 or len(ls) > 2 or len(rs) > 2 or len(ls) + len(rs) < 3:
+        return None
+    left = lhs if len(ls) == 1 or lc[0] == 1 else f"{lhs}.T"
+    right = rhs if len(rs) == 1 or rc[0] == 0 else f"{rhs}.T"
+    if out is not None:
+        return f"_np.matmul({left}, {right}, out={out})" if same_dtype else None
+    expr = f"{left} @ {right}"
     return expr if same_dtype else f"({expr}).astype(_np.{aval.dtype.name})"
 
 
@@ -317,19 +197,6 @@ def _view_expr(eqn, x):
     return f"{x}[{', '.join('::-1' if d in p['dimensions'] else ':' for d in range(len(out)))},]"   # rev
 
 
-def _fallback(eqn):
-    """Run one equation through its primitive's NumPy impl."""
-    prim, params = eqn.primitive, eqn.params
-    weak = [x.aval.weak_type for x in eqn.inputs]
-    if _settings.DEBUG >= 1:
-        _log(f"numba: no code generation for {prim.name}; it runs through its NumPy impl")
-
-    def run(*values):
-        outs = prim.impl(*[Array(v, w) for v, w in zip(values, weak)], **params)
-        return [_contiguous(o._value) for o in (outs if prim.multiple_results else [outs])]
-    return run
-
-
 # --- control flow: each body is compiled, the loop runs here ----------------------------------------
 
 def _control(eqn, subs, loops_text):
@@ -342,23 +209,23 @@ def _control(eqn, subs, loops_text):
 
 def _control_flow(eqn, subs, loops_text):
     p = eqn.params
-    name = eqn.primitive.name
-    if name in ('while', 'scan'):
-        source = compiled_loops.loop_source(eqn, _kernel_source, PARALLEL_MIN)
+    prim, name = eqn.primitive, eqn.primitive.name
+    if prim in (while_p, scan_p):
+        source = compiled_control_flow.loop_source(eqn, _kernel_source, PARALLEL_MIN)
         if source is not None:   # the whole loop in one Numba function
             loops_text.append(source)
-            if _settings.DEBUG >= 2:
-                _log(f"numba: the {name} loop runs compiled whole (compiled on its first "
-                     f"call):\n{source}")
-            module = _load_module(_module_text('loop', name, 'of the loop body', source))
+            if settings.DEBUG >= 2:
+                settings.log(f"numba: the {name} loop runs compiled whole (compiled on its "
+                             f"first call):\n{source}")
+            module = common.load_module(_module_text('loop', name, 'of the loop body', source))
             return _compiled_loop(eqn, module.loop)
-    if name == 'cond':
+    if prim is cond_p:
         branches = [_sub(b, 'cond_branch', subs) for b in p['branches']]
 
         def run_cond(index, *ops):
             return branches[min(max(int(index), 0), len(branches) - 1)](*ops)
         return run_cond
-    if name == 'while':
+    if prim is while_p:
         cond, body = _sub(p['cond_jaxpr'], 'while_cond', subs), _sub(p['body_jaxpr'], 'while_body', subs)
         nc, nb = p['cond_nconsts'], p['body_nconsts']
 
@@ -386,7 +253,7 @@ def _control_flow(eqn, subs, loops_text):
 
 
 def _compiled_loop(eqn, loop):
-    if eqn.primitive.name == 'while':
+    if eqn.primitive is while_p:
         return lambda *args: list(loop(*args))
     p = eqn.params
     y_avals = p['jaxpr'].out_avals[p['num_carry']:]
@@ -416,8 +283,8 @@ class Executable:
 
     def __init__(self, closed_jaxpr, name, raw=False):
         self.closed_jaxpr, self.name, self.raw = closed_jaxpr, name, raw
-        self.plan = fusion.partition(closed_jaxpr, name, PARALLEL_MIN)
-        self.kernels = self.plan.kernels
+        self.plan = fusion.partition(closed_jaxpr, name, PARALLEL_MIN, 'numba')
+        self.kernels = []   # common.CompiledKernel, in run order
         self.subexecutables, self.compiled_loops = [], []   # control-flow bodies
         self.fallbacks = [s.eqn.primitive.name for s in self.plan.steps if s.kind == 'fallback']
         self._run = self._make_driver()
@@ -427,17 +294,20 @@ class Executable:
 
     def _make_driver(self):
         plan, py = self.plan, self.plan.py_names
-        g = {'_np': np, '_Array': Array, '_wrap': _wrap, '_empty': np.empty,
+        g = {'_np': np, '_Array': Array, '_adopt': Array.adopt, '_empty': np.empty,
              '_contiguous': _contiguous}
         for v, c in zip(plan.constvars, plan.consts):
-            g[py[v]] = _contiguous(np.asarray(c._value if isinstance(c, Array) else c))
+            g[py[v]] = _contiguous(np.asarray(c))
         for step in plan.steps:   # compile every kernel, prepare every call, once
             if step.kind == 'kernel':
-                g[step.name] = _build_kernel(step, plan, self.name)
-            elif step.kind in ('control', 'fallback'):
-                g[f"_{step.kind}{step.index}"] = (
-                    _control(step.eqn, self.subexecutables, self.compiled_loops)
-                    if step.kind == 'control' else _fallback(step.eqn))
+                self.kernels.append(_build_kernel(step, plan, self.name))
+                g[step.name] = self.kernels[-1].function
+            elif step.kind == 'control':
+                g[f"_control{step.index}"] = _control(step.eqn, self.subexecutables, self.compiled_loops)
+            elif step.kind == 'fallback':
+                g[f"_fallback{step.index}"] = _host(step.eqn, 'numba')
+            elif step.kind == 'dot' and _blas_expr(step.eqn, 'l', 'r') is None:
+                g[f"_dot{step.index}"] = _host(step.eqn)   # not a matrix product: NumPy's impl
         arena = self._arena_vars()
         for v in arena:
             g[f"_arena_{py[v]}"] = np.empty(v.aval.shape, v.aval.dtype)
@@ -446,7 +316,7 @@ class Executable:
         if arena:
             self._driver(g, set(), suffix='_fresh')
             run = _with_arena(run, g[self._fn + '_fresh'])
-        return threads.limit_threads(run, any(k.parallel for k in self.kernels),
+        return threads.limit_threads(run, any(k.parallel for k in plan.kernels),
                                      any(s.kind == 'dot' for s in self.plan.steps))
 
     def _arena_vars(self):
@@ -464,12 +334,12 @@ class Executable:
                 for s in readers.get(v, []))
         made = [v for s in plan.steps if s.kind == 'kernel' for v in s.outputs]
         made += [s.eqn.out_binders[0] for s in plan.steps
-                 if s.kind == 'dot' and _dot_expr(s.eqn, 'l', 'r', 'out') is not None]
+                 if s.kind == 'dot' and _blas_expr(s.eqn, 'l', 'r', 'out') is not None]
         return {v for v in made if stays_inside(v)}
 
     @property
     def _fn(self):
-        return fusion._identifier(self.name)
+        return identifier(self.name)
 
     def _driver(self, g, arena, suffix=''):
         """The driver's source (defined in g): unwrap, run each step, wrap."""
@@ -486,7 +356,7 @@ class Executable:
                 return key
             return py[x]
 
-        kernel_inputs = {v for k in self.kernels for v in k.inputs}
+        kernel_inputs = {v for k in plan.kernels for v in k.inputs}
         params = []
         for i, v in enumerate(plan.invars):
             params.append(py[v] if raw else f"x{i}")
@@ -508,7 +378,7 @@ class Executable:
                                x.aval.weak_type)
                 outs.append(key)
             else:
-                outs.append(f"_wrap({py[x]}, {x.aval.weak_type})")
+                outs.append(f"_adopt({py[x]}, {x.aval.weak_type})")
         lines.append(f"return [{', '.join(outs)}]")
         fn = self._fn + suffix
         source = f"def {fn}({', '.join(params)}):\n" + ''.join(f"    {l}\n" for l in lines)
@@ -526,25 +396,23 @@ class Executable:
         if step.kind == 'kernel':
             lines = [f"{py[v]} = {buffer(v)}" for v in step.outputs]
             args = [str(n) for n in step.domain] + [py[v] for v in step.inputs + step.outputs]
-            return lines + [f"{step.name}({', '.join(args)})   # eqns {_ranges(step.eqn_indices)}"]
+            return lines + [f"{step.name}({', '.join(args)})   # eqns {common.ranges(step.eqn_indices)}"]
         if step.kind == 'view':
-            chain, var = [], step.var
-            while var in plan.access:
-                chain.append(plan.eqns[plan.access[var]])
-                var = chain[-1].inputs[0]
-            expr = value(var)
+            base, chain = plan.layout_chain(step.var)
+            expr = value(base)
             for eqn in reversed(chain):
                 expr = _view_expr(eqn, expr)
             return [f"{py[step.var]} = {expr}"]
         eqn = step.eqn
         ins = [value(x) for x in eqn.inputs]
         outs = ', '.join(py[v] for v in eqn.out_binders)
-        comment = f"   # {loops.describe(eqn, plan.names)}" if step.kind != 'control' else \
+        comment = f"   # {loop_nests.describe(eqn, plan.names)}" if step.kind != 'control' else \
             f"   # {eqn.primitive.name}"
         if step.kind == 'dot':
             out = eqn.out_binders[0]
-            expr = _dot_expr(eqn, *ins, buffer(out)) if out in arena else _dot_expr(eqn, *ins)
-            return [f"{outs} = {expr}{comment}"]
+            expr = _blas_expr(eqn, *ins, buffer(out) if out in arena else None)
+            if expr is not None:   # else a call of its NumPy impl, as a fallback's
+                return [f"{outs} = {expr}{comment}"]
         return [f"{outs}, = _{step.kind}{step.index}({', '.join(ins)}){comment}"]
 
     def as_text(self):
@@ -553,10 +421,10 @@ class Executable:
         head = [f"jit({self.name}) on the Numba backend: {len(self.kernels)} kernel(s), "
                 f"{sum(s.kind == 'dot' for s in plan.steps)} BLAS call(s)"
                 + (f", fallbacks: {', '.join(self.fallbacks)}" if self.fallbacks else "")]
-        for k in self.kernels:
+        for k in plan.kernels:
             prims = list(dict.fromkeys(plan.eqns[m].primitive.name for m in k.members))
             loop = f"loop over {k.domain}" + (f" reducing positions {k.reduced}" if k.reduced else "")
-            head.append(f"  {k.name}: eqns {_ranges(k.eqn_indices)} ({', '.join(prims)}); {loop}"
+            head.append(f"  {k.name}: eqns {common.ranges(k.eqn_indices)} ({', '.join(prims)}); {loop}"
                         + ("; parallel" if k.parallel else ""))
         parts = ['\n'.join(head), f"# driver\n{self.driver_source}"]
         parts += [f"# kernel {k.name}, cached in {k.path}\n{k.source}" for k in self.kernels]
@@ -567,17 +435,6 @@ class Executable:
 
     def __repr__(self):
         return f"<numba Executable jit({self.name}): {len(self.kernels)} kernel(s)>"
-
-
-def _ranges(indices):
-    """[0, 1, 2, 5] -> '0-2, 5'."""
-    runs = []
-    for i in indices:
-        if runs and runs[-1][1] == i - 1:
-            runs[-1][1] = i
-        else:
-            runs.append([i, i])
-    return ', '.join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
 
 
 def compile(closed_jaxpr, name):

@@ -3,8 +3,8 @@
     >>> f = jit(lambda x: jnp.tanh(x @ w + b), backend='cuda')
     >>> print(f.lower(x).as_text())     # the jaxpr, then the steps and each kernel's source
 
-`compile(closed_jaxpr, name)` reuses the Numba CPU backend's partition
-(`fusion.partition`) and scalar code (`codegen`), and runs each step here:
+`compile(closed_jaxpr, name)` uses the partition the CPU backend uses
+(`fusion.partition`) and its scalar code (`codegen`), and runs each step here:
 
     step       runs as
     kernel     a generated `@cuda.jit` kernel, one thread per element it writes
@@ -18,34 +18,25 @@
 
 Values move to the device with `cuda.to_device` when a kernel reads them and
 back with `.copy_to_host()` when a host step or the caller does; a value
-already where it is needed stays there. Kernel files go in the same cache
-folder as the CPU backend's (`numba_cpu.cache_dir()`); `cuda.jit` compiles a
-kernel at its first launch. Zero-dimensional arrays travel as 1-element arrays.
+already where it is needed stays there. Kernel files go in the kernel cache
+the CPU backend uses (`common.py`); `cuda.jit` compiles a kernel at its
+first launch. Zero-dimensional arrays travel as 1-element arrays.
 
 CI has no GPU: the tests set `NUMBA_ENABLE_CUDASIM=1` before Numba is imported,
 and the simulator runs every thread in Python (~165 us each), so they use small
 shapes.
 """
-import importlib
 import math
-import sys
 
 import numpy as np
 from numba import cuda
 
 from ..array import Array
 from ..jaxpr import Literal
-from . import cuda_kernels, fusion, loops
-from .numba_cpu import _load_module, _ranges
-
-_settings = importlib.import_module('..config', __package__)   # DEBUG may change at run time
+from . import common, cuda_kernels, fusion, loop_nests
 
 # Threads per block of a fused kernel (the last block may be partly idle).
 BLOCK = 128
-
-
-def _log(msg):
-    print(f"[tinygrad_tracer] {msg}", file=sys.stderr)
 
 
 # --- moving values -----------------------------------------------------------------------------
@@ -71,12 +62,16 @@ def _value(env, x):
 
 # --- steps: each a function of the environment (var -> value) ------------------------------------
 
-def _kernel_step(k, plan, fn_name):
-    """Write, import and prepare the launch of fused kernel `k`."""
-    k.source = cuda_kernels.kernel_source(k, plan)
-    module = _load_module(cuda_kernels.module_source(k, plan, fn_name, _ranges(k.eqn_indices)))
-    k.path = module.__file__
-    kernel = getattr(module, k.name)
+def _build_kernel(k, plan, fn_name):
+    """Write and import fused kernel `k` (a `fusion.Kernel`): a `common.CompiledKernel`."""
+    source = cuda_kernels.kernel_source(k, plan)
+    return common.CompiledKernel(k, source, common.load_module(
+        cuda_kernels.module_source(k, fn_name, source)))
+
+
+def _kernel_step(built):
+    """Launch the compiled kernel `built` on the values it reads."""
+    k, kernel = built.kernel, built.function
     n = cuda_kernels.threads(k)
     block = min(BLOCK, n)
 
@@ -111,31 +106,23 @@ def _matmul_step(eqn):
 
 def _view_step(plan, var):
     """Materialize a layout op's result on the host (for a host step or the caller)."""
-    chain = []
-    while var in plan.access:
-        chain.append(plan.eqns[plan.access[var]])
-        var = chain[-1].inputs[0]
-    base = var
+    base, chain = plan.layout_chain(var)
 
     def run(env):
         x = _on_host(_value(env, base), base.aval)
         for eqn in reversed(chain):
-            x = eqn.primitive.impl(Array(x), **eqn.params)._value
-        env[chain[0].out_binders[0]] = x
+            x = np.asarray(eqn.primitive.impl(Array(x), **eqn.params))
+        env[var] = x
     return run
 
 
 def _host_step(eqn):
     """Run one equation through its primitive's NumPy impl on the host."""
-    prim, params = eqn.primitive, eqn.params
-    if _settings.DEBUG >= 1:
-        _log(f"cuda: no CUDA code for {prim.name}; it runs through its NumPy impl on the host")
+    run = common.host_impl(eqn, 'cuda')
 
-    def run(env):
-        args = [Array(_on_host(_value(env, x), x.aval), x.aval.weak_type) for x in eqn.inputs]
-        outs = prim.impl(*args, **params)
-        env.update(zip(eqn.out_binders, [o._value for o in (outs if prim.multiple_results else [outs])]))
-    return run
+    def step(env):
+        env.update(zip(eqn.out_binders, run(*[_on_host(_value(env, x), x.aval) for x in eqn.inputs])))
+    return step
 
 
 # --- the executable ----------------------------------------------------------------------------
@@ -146,18 +133,19 @@ class Executable:
     def __init__(self, closed_jaxpr, name):
         self.closed_jaxpr, self.name = closed_jaxpr, name
         # A GPU thread per element: the CPU backend's prange threshold does not apply.
-        self.plan = plan = fusion.partition(closed_jaxpr, name, math.inf)
-        self.kernels = plan.kernels
+        self.plan = plan = fusion.partition(closed_jaxpr, name, math.inf, 'cuda')
+        self.kernels = []   # common.CompiledKernel, in run order
         self.fallbacks = [s.eqn.primitive.name for s in plan.steps
                           if s.kind in ('control', 'fallback')
                           or (s.kind == 'dot' and not on_device_matmul(s.eqn))]
-        self._consts = {v: _on_device(np.asarray(c._value if isinstance(c, Array) else c))
+        self._consts = {v: _on_device(np.asarray(c))
                         for v, c in zip(plan.constvars, plan.consts)}
         self._steps = [self._prepare(s) for s in plan.steps]
 
     def _prepare(self, step):
         if step.kind == 'kernel':
-            return _kernel_step(step, self.plan, self.name)
+            self.kernels.append(_build_kernel(step, self.plan, self.name))
+            return _kernel_step(self.kernels[-1])
         if step.kind == 'view':
             return _view_step(self.plan, step.var)
         if step.kind == 'dot' and on_device_matmul(step.eqn):
@@ -168,7 +156,7 @@ class Executable:
         plan = self.plan
         env = dict(self._consts)
         for v, a in zip(plan.invars, args):
-            env[v] = a._value if isinstance(a, Array) else np.asarray(a, v.aval.dtype)
+            env[v] = np.asarray(a, v.aval.dtype)
         for run in self._steps:
             run(env)
         return [Array(_on_host(_value(env, x), x.aval), x.aval.weak_type) for x in plan.outvars]
@@ -176,11 +164,11 @@ class Executable:
     def _describe(self, step):
         plan = self.plan
         if step.kind == 'kernel':
-            return f"{step.name}: eqns {_ranges(step.eqn_indices)}, {cuda_kernels.threads(step)} thread(s)"
+            return f"{step.name}: eqns {common.ranges(step.eqn_indices)}, {cuda_kernels.threads(step)} thread(s)"
         if step.kind == 'view':
             return f"host view: {plan.names[step.var]}"
         where = 'matmul kernel' if step.kind == 'dot' and on_device_matmul(step.eqn) else 'host'
-        return f"{where}: {loops.describe(step.eqn, plan.names)}"
+        return f"{where}: {loop_nests.describe(step.eqn, plan.names)}"
 
     def as_text(self):
         """The steps in run order, then each kernel's CUDA source."""

@@ -1,11 +1,10 @@
-"""Helpers shared by the control-flow primitives: tracing bodies, type checks."""
+"""Helpers shared by the control-flow functions and their rules: tracing bodies, type checks."""
 import numpy as np
 
 from .. import lax, tree_util
 from ..array import Array, device_put
 from ..core import Tracer, get_aval, raise_to_shaped
-from ..jaxpr import ClosedJaxpr, Jaxpr, trace_to_jaxpr, eval_jaxpr, fun_name
-from ..jit import hoist_consts
+from ..jaxpr import trace_to_jaxpr, fun_name, hoist_consts
 
 
 def avals_of(flat):
@@ -53,7 +52,7 @@ def _strengthen(init_flat, in_avals, out_avals):
         if a.weak_type and not b.weak_type and a.strip_weak_type() == b.strip_weak_type():
             x = init_flat[i]
             init_flat[i] = (lax.convert_element_type(x, a.dtype, weak_type=False)
-                            if isinstance(x, Tracer) else scalar(lax._to_numpy(x), a.dtype))
+                            if isinstance(x, Tracer) else scalar(lax.to_numpy(x), a.dtype))
             in_avals[i] = a.strip_weak_type()
             changed = True
     return changed
@@ -85,17 +84,6 @@ def scalar(value, dtype):
     return Array(np.asarray(value, dtype))
 
 
-def run(closed, *args):
-    """Evaluate a ClosedJaxpr (binding each equation, so it can be transformed)."""
-    return eval_jaxpr(closed.jaxpr, closed.consts, *args)
-
-
-def as_compiled(closed):
-    """A body as an impl runs it: like one compiled program, whose divisions round as
-    XLA's do (lax.mark_reciprocal_divisions), in eager code and every jit backend alike."""
-    return ClosedJaxpr(lax.mark_reciprocal_divisions(closed.jaxpr), closed.consts)
-
-
 def fixpoint(step, flags):
     """Grow a list of booleans (which loop-carried values are batched / have tangents /
     are unknown) until the loop body maps it to itself: `step(flags)` says which body
@@ -106,28 +94,6 @@ def fixpoint(step, flags):
             break
         flags = new
     return flags
-
-
-def reorder(closed, invars=None, outvars=None):
-    """The same jaxpr with its inputs / outputs listed in a new order (lists of indices)."""
-    j = closed.jaxpr
-    ins = j.invars if invars is None else [j.invars[i] for i in invars]
-    outs = j.outvars if outvars is None else [j.outvars[i] for i in outvars]
-    return ClosedJaxpr(Jaxpr(j.constvars, ins, outs, j.eqns), closed.consts)
-
-
-def with_unused_inputs(closed, avals, at):
-    """The same jaxpr taking extra inputs of `avals` (ignored) inserted at position `at`."""
-    from ..jaxpr import Var
-    j = closed.jaxpr
-    ins = j.invars[:at] + [Var(a) for a in avals] + j.invars[at:]
-    return ClosedJaxpr(Jaxpr(j.constvars, ins, j.outvars, j.eqns), closed.consts)
-
-
-def drop_outputs(closed, keep):
-    """The same jaxpr returning only its first `keep` outputs."""
-    j = closed.jaxpr
-    return ClosedJaxpr(Jaxpr(j.constvars, j.invars, j.outvars[:keep], j.eqns), closed.consts)
 
 
 def split(seq, *sizes):

@@ -8,28 +8,27 @@ Every branch is traced on the operands' abstract values and must return the
 same types. What the branches close over becomes leading operands shared by
 all branches (each branch ignores the others').
 
-Rules, one section each below: impl (run the chosen branch), abstract eval,
-batching (an unbatched index keeps a cond; a batched one runs every branch
-and selects per example), jvp (a cond over the branches' JVPs), partial eval
-(split every branch into known and unknown parts, agreeing on the residuals)
-and transpose (a cond over the transposed branches).
+The primitive itself (impl: run the chosen branch; abstract eval) is in
+`lax_control_flow.py`. Its rules, one section each below: batching (an
+unbatched index keeps a cond; a batched one runs every branch and selects per
+example), jvp (a cond over the branches' JVPs), partial eval (split every
+branch into known and unknown parts, agreeing on the residuals) and
+transpose (a cond over the transposed branches).
 """
 import builtins
 
 import numpy as np
 
 from .. import dtypes, lax, tree_util
-from ..core import Primitive, Tracer, get_aval, raise_to_shaped
-from ..jaxpr import ClosedJaxpr, Jaxpr, Var
+from ..core import Tracer, get_aval
+from ..jaxpr import ClosedJaxpr, Jaxpr, Var, eval_closed_jaxpr, with_unused_inputs
+from ..lax_control_flow import cond_p
 from ..batching import batching_rules, batch_jaxpr, moveaxis, not_mapped
-from ..jvp import jvp_rules, jvp_jaxpr, Zero, tangent_aval
+from ..ad_util import Zero, tangent_aval
+from ..jvp import jvp_rules, jvp_jaxpr
 from ..partial_eval import partial_eval_rules, partial_eval_jaxpr
 from ..transpose import transpose_rules, transpose_jaxpr, is_undefined
-from .common import (as_arrays, as_compiled, avals_of, trace_body, leaf_names, scalar, run,
-                     with_unused_inputs, trace_flat)
-
-cond_p = Primitive('cond', multiple_results=True)
-cond_p.__doc__ = "run branches[index](*operands)"
+from .common import as_arrays, avals_of, trace_body, leaf_names, scalar, trace_flat
 
 
 def _common_consts(traced):
@@ -126,26 +125,7 @@ def switch(index, branches, *operands):
                       operands, 'lax.switch')
 
 
-def _cond_impl(index, *ops, branches):
-    i = builtins.min(builtins.max(int(index), 0), len(branches) - 1)
-    return run(as_compiled(branches[i]), *ops)
-
-
-def _cond_abstract_eval(index, *ops, branches):
-    if index.shape != () or index.dtype != np.int32:
-        raise TypeError(f"cond's index must be an int32 scalar, got {index.str_short()}")
-    for b in branches:
-        if [a.strip_weak_type() for a in b.in_avals] != [raise_to_shaped(a, False) for a in ops]:
-            raise TypeError(f"cond operands {[a.str_short() for a in ops]} do not match the "
-                            f"branch inputs {[a.str_short() for a in b.in_avals]}")
-    outs = branches[0].out_avals
-    return [a.update(weak_type=all(b.out_avals[i].weak_type for b in branches))
-            for i, a in enumerate(outs)]
-
-
-cond_p.def_impl(_cond_impl)
-cond_p.def_abstract_eval(_cond_abstract_eval)
-
+# --- batching: keep a cond, or run every branch and select --------------------------------------
 
 def _cond_batching_rule(axis_size, vals, dims, branches):
     (index, *ops), (idim, *odims) = vals, dims
@@ -160,7 +140,8 @@ def _cond_batching_rule(axis_size, vals, dims, branches):
         return outs, [0 if b else not_mapped for b in out_batched]
     # a predicate per example: run every branch on the batch, then select per example
     index = moveaxis(index, idim, 0)
-    results = [run(batch_jaxpr(b, axis_size, in_batched, True)[0], *ops) for b in branches]
+    results = [eval_closed_jaxpr(batch_jaxpr(b, axis_size, in_batched, True)[0], *ops)
+               for b in branches]
     outs = []
     for cases in zip(*results):
         which = lax.broadcast_in_dim(index, get_aval(cases[0]).shape, (0,))
@@ -223,7 +204,7 @@ def _cond_partial_eval(trace, tracers, branches):
 def _pad_residuals(known, n_res, before, after):
     """A known branch returning zeros for the residuals of the branches around it."""
     def padded(*args):
-        outs = run(known, *args)
+        outs = eval_closed_jaxpr(known, *args)
         n = len(outs) - n_res
         zeros = lambda avals: [lax.full(a.shape, 0, a.dtype) for a in avals]
         return outs[:n] + zeros(before) + outs[n:] + zeros(after)

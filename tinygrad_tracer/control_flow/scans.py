@@ -9,25 +9,23 @@ be stacked, which makes scan differentiable in reverse mode: the transpose
 is another scan, running backwards over the stacked residuals. (`unroll` is
 accepted for JAX compatibility; this implementation always loops.)
 
-Rules below: impl (a Python loop), abstract eval, batching (xs and ys keep
-the scanned axis first, so their batch axis is second), jvp (tangents join
-the carry, consts and xs), partial eval (a known scan that stacks residuals
-as extra ys, then an unknown scan that consumes them) and transpose (a
-reversed scan accumulating the cotangents of the consts in its carry).
+The primitive itself (impl: a Python loop; abstract eval) is in
+`lax_control_flow.py`. Its rules below: batching (xs and ys keep the scanned
+axis first, so their batch axis is second), jvp (tangents join the carry,
+consts and xs), partial eval (a known scan that stacks residuals as extra
+ys, then an unknown scan that consumes them) and transpose (a reversed scan
+accumulating the cotangents of the consts in its carry).
 """
-import numpy as np
-
 from .. import lax, tree_util
-from ..array import Array
-from ..core import Primitive, get_aval
+from ..core import get_aval
+from ..jaxpr import eval_closed_jaxpr, reorder
+from ..lax_control_flow import scan_p
 from ..batching import batching_rules, batch_jaxpr, bdim_at_front, moveaxis, not_mapped
-from ..jvp import jvp_rules, jvp_jaxpr, Zero, tangent_aval, instantiate_zeros, zeros_like_aval
+from ..ad_util import Zero, tangent_aval, instantiate_zeros, zeros_like_aval
+from ..jvp import jvp_rules, jvp_jaxpr
 from ..partial_eval import partial_eval_rules, partial_eval_jaxpr
 from ..transpose import transpose_rules, transpose_jaxpr, is_undefined
-from .common import as_arrays, as_compiled, avals_of, trace_loop_body, run, fixpoint, reorder, split, trace_flat
-
-scan_p = Primitive('scan', multiple_results=True)
-scan_p.__doc__ = "carry, y = f(carry, x) over the leading axis of xs, stacking the ys"
+from .common import as_arrays, avals_of, trace_loop_body, fixpoint, split, trace_flat
 
 
 def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
@@ -76,37 +74,6 @@ def map(f, xs):
         >>> map(jnp.sum, jnp.ones((3, 2)))     # [2., 2., 2.]
     """
     return scan(lambda _, x: (None, f(x)), None, xs)[1]
-
-
-# --- impl and abstract eval -------------------------------------------------------------
-
-def _index(x, i):
-    return Array(np.asarray(lax._to_numpy(x))[i], get_aval(x).weak_type)
-
-
-def _scan_impl(*args, jaxpr, length, reverse, num_consts, num_carry, unroll):
-    consts, carry = args[:num_consts], list(args[num_consts:num_consts + num_carry])
-    xs = args[num_consts + num_carry:]
-    ys, body = [], as_compiled(jaxpr)
-    for i in (range(length - 1, -1, -1) if reverse else range(length)):
-        outs = run(body, *consts, *carry, *[_index(x, i) for x in xs])
-        carry, y = outs[:num_carry], outs[num_carry:]
-        ys.append(y)
-    ys.reverse() if reverse else None
-    y_avals = jaxpr.out_avals[num_carry:]
-    stacked = [Array(np.stack([lax._to_numpy(y[k]) for y in ys]) if ys
-                     else np.zeros((0, *a.shape), a.dtype), a.weak_type)
-               for k, a in enumerate(y_avals)]
-    return list(carry) + stacked
-
-
-def _scan_abstract_eval(*avals, jaxpr, length, reverse, num_consts, num_carry, unroll):
-    outs = jaxpr.out_avals
-    return outs[:num_carry] + [a.update(shape=(length, *a.shape)) for a in outs[num_carry:]]
-
-
-scan_p.def_impl(_scan_impl)
-scan_p.def_abstract_eval(_scan_abstract_eval)
 
 
 # --- batching ----------------------------------------------------------------------------
@@ -158,8 +125,8 @@ def _scan_jvp(primals, tangents, jaxpr, length, reverse, num_consts, num_carry, 
                       *pick(xs_t, xs_nz), jaxpr=new, length=length, reverse=reverse,
                       num_consts=nc + nct, num_carry=nk + nkt, unroll=unroll)
     carry_out, carry_t_out, ys, ys_t = split(res, nk, nkt, n_ys)
-    out_avals = _scan_abstract_eval(jaxpr=jaxpr, length=length, reverse=reverse,
-                                    num_consts=nc, num_carry=nk, unroll=unroll)
+    out_avals = scan_p.abstract_eval(jaxpr=jaxpr, length=length, reverse=reverse,
+                                     num_consts=nc, num_carry=nk, unroll=unroll)
     t_iter = iter(carry_t_out + ys_t)
     return carry_out + ys, [next(t_iter) if nz else Zero(tangent_aval(a))
                             for nz, a in zip(carry_nz + ys_nz, out_avals)]
@@ -189,7 +156,7 @@ def _scan_partial_eval(trace, tracers, jaxpr, length, reverse, num_consts, num_c
     order = [*range(num_res, num_res + n_cu + n_ku), *range(num_res), *range(num_res + n_cu + n_ku, n_in)]
     unknown_j = reorder(unknown_j, order)
     consts_u, carry_u, xs_u = split([t for t, uk in zip(tracers, in_uk) if uk], n_cu, n_ku)
-    out_avals = _scan_abstract_eval(jaxpr=unknown_j, num_carry=n_ku, num_consts=n_cu, **params)
+    out_avals = scan_p.abstract_eval(jaxpr=unknown_j, num_carry=n_ku, num_consts=n_cu, **params)
     staged = trace.stage(scan_p, consts_u + carry_u + [trace.pure(r) for r in res] + xs_u,
                          dict(jaxpr=unknown_j, num_consts=n_cu, num_carry=n_ku, **params), out_avals)
     staged, known_out = iter(staged), iter(known_out)
@@ -217,7 +184,8 @@ def _scan_transpose(cts, *args, jaxpr, length, reverse, num_consts, num_carry, u
     def step(*vals):
         # (residual consts; const-cotangent sums, carry cotangents; y cotangents, residual xs)
         res_c, acc, ct_c, ct_y, res_x = split(vals, n_rc, n_lc, num_carry, n_ys)
-        ct_lc, ct_c_in, ct_lx = split(run(body_t, *res_c, *res_x, *ct_c, *ct_y), n_lc, num_carry)
+        cts_in = eval_closed_jaxpr(body_t, *res_c, *res_x, *ct_c, *ct_y)
+        ct_lc, ct_c_in, ct_lx = split(cts_in, n_lc, num_carry)
         return [lax.add(a, c) for a, c in zip(acc, ct_lc)] + ct_c_in + ct_lx
 
     avals = (avals_of(res_consts) + lin_const_avals + avals_of(ct_carry) +

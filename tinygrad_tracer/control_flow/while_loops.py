@@ -10,26 +10,27 @@ not reverse-differentiable (its transpose rule raises JAX's error).
 `fori_loop` with bounds known at trace time is a `scan` instead, which is
 differentiable in both modes.
 
-Rules below: impl (a Python loop), abstract eval, batching (a batched
-predicate runs the loop while *any* example's holds and freezes finished
-examples with a select), jvp (the tangents ride along in the carry), partial
-eval (known carries run in a loop of their own; the unknown ones re-run the
-whole loop) and transpose (the error).
+The primitive itself (impl: a Python loop; abstract eval) is in
+`lax_control_flow.py`. Its rules below: batching (a batched predicate runs
+the loop while *any* example's holds and freezes finished examples with a
+select), jvp (the tangents ride along in the carry), partial eval (known
+carries run in a loop of their own; the unknown ones re-run the whole loop)
+and transpose (the error).
 """
 import builtins
 
 from .. import core, dtypes, lax, tree_util
-from ..core import Primitive, get_aval
+from ..core import get_aval
+from ..jaxpr import eval_closed_jaxpr, reorder, with_unused_inputs, drop_outputs
+from ..lax_control_flow import while_p
 from ..batching import batching_rules, batch_jaxpr, bdim_at_front, not_mapped
-from ..jvp import jvp_rules, jvp_jaxpr, Zero, tangent_aval, instantiate_zeros
+from ..ad_util import Zero, tangent_aval, instantiate_zeros
+from ..jvp import jvp_rules, jvp_jaxpr
 from ..partial_eval import partial_eval_rules, partial_eval_jaxpr
 from ..transpose import transpose_rules
-from .common import (as_arrays, as_compiled, avals_of, trace_body, trace_loop_body, scalar, run, fixpoint, reorder,
-                     with_unused_inputs, drop_outputs, split, trace_flat)
+from .common import (as_arrays, avals_of, trace_body, trace_loop_body, scalar, fixpoint, split,
+                     trace_flat)
 from .scans import scan
-
-while_p = Primitive('while', multiple_results=True)
-while_p.__doc__ = "carry = body(carry) while cond(carry)"
 
 
 def while_loop(cond_fun, body_fun, init_val):
@@ -82,24 +83,6 @@ def fori_loop(lower, upper, body_fun, init_val):
     return while_loop(loop_cond, loop_body, (start, stop, init_val))[2]
 
 
-# --- impl and abstract eval -------------------------------------------------------------
-
-def _while_impl(*args, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
-    cconsts, bconsts, carry = split(args, cond_nconsts, body_nconsts)
-    cond_jaxpr, body_jaxpr = as_compiled(cond_jaxpr), as_compiled(body_jaxpr)
-    while bool(run(cond_jaxpr, *cconsts, *carry)[0]):
-        carry = run(body_jaxpr, *bconsts, *carry)
-    return carry
-
-
-def _while_abstract_eval(*avals, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
-    return body_jaxpr.out_avals
-
-
-while_p.def_impl(_while_impl)
-while_p.def_abstract_eval(_while_abstract_eval)
-
-
 # --- batching ----------------------------------------------------------------------------
 
 def _while_batching_rule(axis_size, vals, dims, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
@@ -121,12 +104,12 @@ def _while_batching_rule(axis_size, vals, dims, cond_jaxpr, body_jaxpr, cond_nco
     avals = avals_of(vals)
 
     def any_cond(*args):
-        return [lax.reduce_or(run(cond_b, *args)[0], (0,))]
+        return [lax.reduce_or(eval_closed_jaxpr(cond_b, *args)[0], (0,))]
 
     def masked_body(*args):
         cc, bc, carry = split(args, cond_nconsts, body_nconsts)
-        pred = run(cond_b, *cc, *carry)[0]
-        new = run(body_b, *bc, *carry)
+        pred = eval_closed_jaxpr(cond_b, *cc, *carry)[0]
+        new = eval_closed_jaxpr(body_b, *bc, *carry)
         return [lax.select_n(lax.broadcast_in_dim(pred, get_aval(n).shape, (0,)), old, n)
                 for old, n in zip(carry, new)]
     cc_avals, _, carry_avals = split(avals, cond_nconsts, body_nconsts)

@@ -1,9 +1,21 @@
-"""`tinygrad_tracer.config`: global switches, set like JAX's.
+"""Settings: JAX's options (the `Config` object users know as `tinygrad_tracer.config`)
+and our one debug switch, `DEBUG`.
 
     >>> from tinygrad_tracer import config
     >>> config.update('jax_enable_x64', True)
+
+`DEBUG` (from `TT_DEBUG`, like tinygrad's single `DEBUG`) is read where it is
+used, as `settings.DEBUG`, so it may be changed at run time:
+
+    TT_DEBUG=1   each jit trace / retrace with its reason; each equation a
+                 compiling backend leaves to its NumPy impl
+    TT_DEBUG=2   also each compiled program and kernel (with its compile time)
+
+This module is not called `config`: the package exports the Config object
+under that name, which would hide the module.
 """
 import os
+import sys
 
 
 class Config:
@@ -37,5 +49,9 @@ class Config:
 
 config = Config()
 
-# TT_DEBUG=1 prints each trace/retrace, TT_DEBUG=2 also each compiled kernel.
 DEBUG = int(os.environ.get('TT_DEBUG', '0') or 0)
+
+
+def log(msg):
+    """Print one line of what DEBUG asked for."""
+    print(f"[tinygrad_tracer] {msg}", file=sys.stderr)

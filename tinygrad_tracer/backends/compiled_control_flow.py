@@ -21,11 +21,12 @@ Python instead of a thousand:
         return (x0, x1, x2)
 
 Bodies with a matrix product, a fallback or nested control flow keep the
-loop in Python (`numba_cpu._control`), calling the body's compiled steps.
+loop in Python (in `numba_cpu`), calling the body's compiled steps.
 """
 from . import fusion
 from .codegen import np_type
 from ..jaxpr import Var
+from ..lax_control_flow import while_p
 
 
 def _driver(plan, name, kernel_source):
@@ -53,19 +54,19 @@ def loop_source(eqn, kernel_source, parallel_min):
     """Source of a module whose `loop` function runs the whole `while` or `scan`
     equation, or None when its body needs Python (see the module docstring)."""
     p = eqn.params
-    if eqn.primitive.name == 'while':
+    if eqn.primitive is while_p:
         parts = [('while_cond', p['cond_jaxpr']), ('while_body', p['body_jaxpr'])]
     else:
         parts = [('scan_body', p['jaxpr'])]
     functions, kernels = [], []
     for name, closed in parts:
-        plan = fusion.partition(closed, name, parallel_min)
+        plan = fusion.partition(closed, name, parallel_min, 'numba')
         fn, sources = _driver(plan, name, kernel_source)
         if fn is None:
             return None
         functions.append(fn)
         kernels += sources
-    loop = _while_loop(p) if eqn.primitive.name == 'while' else _scan_loop(p)
+    loop = _while_loop(p) if eqn.primitive is while_p else _scan_loop(p)
     if loop is None:
         return None
     return '\n\n'.join(kernels + functions + [loop])

@@ -39,12 +39,13 @@ from .codegen import REDUCTIONS, const, key, np_type, reduced_positions, scalar_
 
 # --- index maps: reading a layout operation's result straight from its input ---------------------
 
-def _paren(e):
+def paren(e):
+    """`e` as an operand in generated source: parenthesized unless a name or a number."""
     return e if e.isidentifier() or e.isdigit() else f"({e})"
 
 
 def _affine(start, stride, i):
-    term = i if stride == 1 else f"{stride} * {_paren(i)}"
+    term = i if stride == 1 else f"{stride} * {paren(i)}"
     if i == '0':
         return str(start)
     return term if start == 0 else f"{start} + {term}"
@@ -60,15 +61,15 @@ def _c_strides(shape):
 
 def _unravel(idx, out_shape, in_shape):
     """Index into `in_shape` of the element at `idx` of its reshape to `out_shape`."""
-    flat = ' + '.join(i if st == 1 else f"{_paren(i)} * {st}"
+    flat = ' + '.join(i if st == 1 else f"{paren(i)} * {st}"
                       for i, st, n in zip(idx, _c_strides(out_shape), out_shape) if n != 1) or '0'
     out = []
     for st, n in zip(_c_strides(in_shape), in_shape):
         if n == 1:
             out.append('0')
         else:
-            e = flat if st == 1 else f"{_paren(flat)} // {st}"
-            out.append(e if st * n == int(np.prod(in_shape)) else f"{_paren(e)} % {n}")
+            e = flat if st == 1 else f"{paren(flat)} // {st}"
+            out.append(e if st * n == int(np.prod(in_shape)) else f"{paren(e)} % {n}")
     return out
 
 
@@ -115,7 +116,7 @@ def _slice_index(eqn, in_shape, idx):
 
 
 def _rev_index(eqn, in_shape, idx):
-    return [f"{n - 1} - {_paren(i)}" if d in eqn.params['dimensions'] and n != 1 else i
+    return [f"{n - 1} - {paren(i)}" if d in eqn.params['dimensions'] and n != 1 else i
             for d, (n, i) in enumerate(zip(in_shape, idx))]
 
 
@@ -212,15 +213,13 @@ class KernelBody:
 
         def read(var, idx, comments):
             """The scalar at `idx` of `var`, through any layout operations, from a kernel input."""
-            if isinstance(var, Literal):
-                return const(var.val, var.aval.dtype)
-            i = plan.access.get(var)
-            if i is None:
-                return f"{names[var].upper()}{subscript(idx)}"
-            eqn = eqns[i]
-            comments.append(describe(eqn, plan.names))
-            x = eqn.inputs[0]
-            return read(x, INDEX_MAPS[eqn.primitive](eqn, x.aval.shape, idx), comments)
+            base, chain = plan.layout_chain(var)
+            for eqn in chain:   # map the index back through each layout op
+                comments.append(describe(eqn, plan.names))
+                idx = INDEX_MAPS[eqn.primitive](eqn, eqn.inputs[0].aval.shape, idx)
+            if isinstance(base, Literal):
+                return const(base.val, base.aval.dtype)
+            return f"{names[base].upper()}{subscript(idx)}"
 
         loaded = set()
 

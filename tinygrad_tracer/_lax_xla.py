@@ -1,0 +1,141 @@
+"""NumPy that computes what XLA:CPU computes, down to the last bit.
+
+A primitive's meaning is simple (`div` divides, `reduce_sum` adds up); the
+digits JAX prints depend on how XLA does it: in which order a sum adds, where
+an integer division rounds, what a float-to-int conversion does out of range.
+NumPy makes other choices, so the primitives' implementations in `lax` call
+these helpers wherever the two differ. Each one says which XLA behaviour it
+repeats; none of them is needed to understand what a primitive *is*.
+
+The float32 polynomials XLA uses for log, log1p, erf and erf_inv are in
+`xla_math`; this module is the rest.
+"""
+import numpy as np
+
+from . import dtypes
+
+
+def in_float64(np_fn):
+    """`np_fn` computed in float64 and rounded once: NumPy's float32
+    transcendentals can be an ulp off, the correctly rounded result is what
+    XLA prints."""
+    return lambda x: np_fn(x.astype(np.float64)) if x.dtype.kind == 'f' and x.dtype.itemsize < 8 else np_fn(x)
+
+
+def divide(x, y, reciprocal=False):
+    """x / y as XLA: integers round toward zero (and x / 0 is -1); a float
+    division XLA rewrites (`reciprocal`, see `divides_by_reciprocal`) is
+    x * (1 / y), which rounds differently."""
+    if dtypes.is_int(x.dtype):
+        if x.dtype.kind == 'i' and x.dtype.itemsize < 8:   # abs(INT_MIN) overflows in 32 bits
+            x, y = x.astype(np.int64), y.astype(np.int64)
+        q = np.abs(x) // np.where(y == 0, 1, np.abs(y))
+        return np.where(y == 0, -1, np.sign(x) * np.sign(y) * q)
+    if reciprocal:
+        return x * (y.dtype.type(1) / y)
+    return x / y
+
+
+def divides_by_reciprocal(dtype, dividend_constant, divisor_constant, divisor_broadcast):
+    """Does XLA compute the division x / y as x * (1 / y), which rounds differently?
+
+    Its algebraic simplifier rewrites a float division whose divisor is known when
+    compiling (a literal, a closed-over constant, or computed from those alone) or
+    is a broadcast (the same values repeated), unless the whole quotient is constant
+    (then it is folded, exactly). bfloat16 keeps the exact quotient (XLA:CPU
+    computes it in float32). This is the one place the rule lives: eager jnp
+    functions, `lax.mark_reciprocal_divisions` and so every jit backend ask it.
+    (Measured against JAX 0.10.2 on the CPU.)"""
+    return (dtypes.is_float(dtype) and np.dtype(dtype) != dtypes.bfloat16
+            and not (dividend_constant and divisor_constant)
+            and (divisor_constant or divisor_broadcast))
+
+
+def remainder(x, y):
+    """C's fmod (the sign of x), as XLA; an integer x % 0 is x."""
+    if dtypes.is_int(x.dtype):
+        return np.where(y == 0, x, np.fmod(x, np.where(y == 0, 1, y)))
+    return np.fmod(x, y)
+
+
+def shift_left(x, y):
+    """x << y, 0 when y is negative or at least the bit width (NumPy's is undefined there)."""
+    bits = x.dtype.itemsize * 8
+    return np.where((y < 0) | (y >= bits), 0, np.left_shift(x, np.clip(y, 0, bits - 1)))
+
+
+def shift_right(x, y, logical):
+    """x >> y filling with zeros (`logical`) or the sign bit; a shift past the
+    bit width gives 0 (or -1 for a negative x shifted arithmetically)."""
+    bits = x.dtype.itemsize * 8
+    unsigned = np.dtype(f'uint{bits}')
+    xu = x.view(unsigned) if logical else x
+    out = np.right_shift(xu, np.clip(y, 0, bits - 1).astype(xu.dtype))
+    out = out.view(x.dtype) if logical else out
+    big = (y < 0) | (y >= bits)
+    return np.where(big, 0 if logical else np.where(x < 0, -1, 0).astype(x.dtype), out)
+
+
+def convert(x, new_dtype, weak_type=False):
+    """x as `new_dtype`. Float to int truncates toward zero, saturates values out
+    of range and maps nan to 0, as XLA (NumPy's cast is undefined there)."""
+    new_dtype = np.dtype(new_dtype)
+    if dtypes.is_float(x.dtype) and dtypes.is_int(new_dtype):
+        info = np.iinfo(new_dtype)
+        x = np.trunc(np.nan_to_num(x.astype(np.float64), nan=0.0))
+        return np.clip(x, info.min, info.max).astype(new_dtype)
+    if dtypes.is_bool(new_dtype):
+        return x != 0
+    return x.astype(new_dtype)
+
+
+def in_order(np_reduce, np_accumulate):
+    """A sum (or product) over `axis` that rounds as XLA:CPU's.
+
+    Float sums round differently in different orders. XLA:CPU adds up to 32
+    elements one after another (row-major over the reduced axes), so we do too
+    and print JAX's digits; for longer reductions its order is its own.
+    float16 and bfloat16 accumulate in float32, as XLA does."""
+    def reduce(x, axis):
+        acc = np.float32 if dtypes.is_float(x.dtype) and x.dtype.itemsize < 4 else x.dtype
+        count = int(np.prod([x.shape[a] for a in axis], dtype=np.int64))
+        if not dtypes.is_float(x.dtype) or not 1 < count <= 32:
+            return np_reduce(x, axis=axis, dtype=acc)
+        kept = [a for a in range(x.ndim) if a not in axis]
+        rows = np.transpose(x, kept + list(axis)).reshape([x.shape[a] for a in kept] + [count])
+        return np_accumulate(rows, axis=-1, dtype=acc)[..., -1]
+    return reduce
+
+
+def extreme(np_fn, largest):
+    """A max (`largest`) or min over `axis` where reducing no elements gives the
+    identity (-inf for max, as XLA) instead of NumPy's error."""
+    def reduce(x, axis):
+        if x.size:
+            return np_fn(x, axis=axis)
+        if dtypes.is_float(x.dtype):
+            ident = -np.inf if largest else np.inf
+        elif dtypes.is_bool(x.dtype):
+            ident = not largest
+        else:
+            ident = np.iinfo(x.dtype).min if largest else np.iinfo(x.dtype).max
+        return np_fn(x, axis=axis, initial=ident)
+    return reduce
+
+
+def arg_extreme(np_fn):
+    """argmax / argmin over the one axis in `axes`, where nan counts as the
+    extreme value, as in XLA (NumPy's argmax skips past it)."""
+    def impl(x, axes, index_dtype):
+        (axis,) = axes
+        if dtypes.is_float(x.dtype):
+            nan = np.isnan(x)
+            return np.where(nan.any(axis), np.argmax(nan, axis), np_fn(x, axis))
+        return np_fn(x, axis)
+    return impl
+
+
+def clamp_starts(starts, sizes, shape):
+    """Start indices of windows of `sizes`, moved back inside `shape` when they
+    would run off the end, as XLA's dynamic slices do."""
+    return [int(min(max(int(s), 0), n - k)) for s, k, n in zip(starts, sizes, shape)]

@@ -1,0 +1,169 @@
+"""jax.numpy, part 2: making arrays. Filled arrays (`zeros`, `full_like`, ...),
+ranges (`arange`, `linspace`), identity matrices and index grids; arrays from
+data are in the base (`asarray`). Re-exported by `tinygrad_tracer.numpy`.
+"""
+import operator
+
+import numpy as np
+
+from . import dtypes, lax
+from ._numpy_base import (PY_SCALARS, asarray, astype, broadcast, broadcast_to, is_array,
+                          shape_tuple)
+from ._numpy_shape import moveaxis
+from .array import Array, check_device
+from .core import Tracer
+from .dtypes import canonicalize_dtype, result_type
+
+__all__ = ['full', 'zeros', 'ones', 'empty', 'full_like', 'zeros_like', 'ones_like', 'empty_like',
+           'arange', 'linspace', 'logspace', 'eye', 'identity', 'tri', 'tril_indices',
+           'triu_indices', 'diag_indices', 'indices']
+
+
+def full(shape, fill_value, dtype=None, *, device=None):
+    """An array of `shape` filled with `fill_value` (weakly typed for a Python scalar).
+
+        >>> full((2,), 7)
+        Array([7, 7], dtype=int32, weak_type=True)
+    """
+    check_device(device)
+    shape = shape_tuple(shape)
+    fill = asarray(fill_value)
+    if dtype is not None:
+        fill = astype(fill, dtype)
+    if isinstance(fill, Tracer):
+        return broadcast_to(fill, shape)
+    return Array(np.broadcast_to(np.asarray(fill), shape).copy(), fill.weak_type)
+
+
+def zeros(shape, dtype=None, *, device=None):
+    return full(shape, 0, dtype or dtypes.default_float(), device=device)
+
+
+def ones(shape, dtype=None, *, device=None):
+    return full(shape, 1, dtype or dtypes.default_float(), device=device)
+
+
+def empty(shape, dtype=None, *, device=None):
+    """Zeros: arrays are immutable, so there is nothing to leave uninitialized."""
+    return zeros(shape, dtype, device=device)
+
+
+def _like(a, dtype, shape_):
+    """(shape, dtype, weak_type) of a `*_like` result."""
+    aval_dt, weak = dtypes.dtype_of(a) if is_array(a) or isinstance(a, PY_SCALARS) else (result_type(a), False)
+    return (np.shape(a) if shape_ is None and not is_array(a) else a.shape if shape_ is None else shape_,
+            aval_dt if dtype is None else canonicalize_dtype(dtype), weak and dtype is None)
+
+
+def full_like(a, fill_value, dtype=None, shape=None, *, device=None):
+    """An array like `a` (shape and dtype) filled with `fill_value`."""
+    check_device(device)
+    shape_, dt, weak = _like(a, dtype, shape)
+    out = full(shape_, fill_value, dt)
+    return lax.convert_element_type(out, dt, weak) if out.weak_type != weak else out
+
+
+def zeros_like(a, dtype=None, shape=None, *, device=None):
+    return full_like(a, 0, dtype, shape, device=device)
+
+
+def ones_like(a, dtype=None, shape=None, *, device=None):
+    return full_like(a, 1, dtype, shape, device=device)
+
+
+def empty_like(a, dtype=None, shape=None, *, device=None):
+    return zeros_like(a, dtype, shape, device=device)
+
+
+def arange(start, stop=None, step=None, dtype=None, *, device=None):
+    """Evenly spaced values in [start, stop). The bounds must be concrete.
+
+        >>> arange(1, 7, 2)
+        Array([1, 3, 5], dtype=int32)
+    """
+    check_device(device)
+    for v in (start, stop, step):
+        if isinstance(v, Tracer):
+            v.aval.to_scalar(v, int)   # raises the concretization error under jit
+    start, stop, step = (v.item() if isinstance(v, Array) else v for v in (start, stop, step))
+    if stop is None:
+        start, stop = 0, start
+    step = 1 if step is None else step
+    if dtype is None:
+        dtype = result_type(start, stop, step)
+    return Array(np.arange(start, stop, step, dtype=canonicalize_dtype(dtype)))
+
+
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *, device=None):
+    """`num` evenly spaced values from start to stop.
+
+    As in JAX, value i is start * (1 - t) + stop * t with t = i / (num - 1) in
+    float32, so the end points are exact (and the digits match JAX's).
+    """
+    check_device(device)
+    num = operator.index(num)
+    if num < 0:
+        raise ValueError(f"Number of samples, {num}, must be non-negative.")
+    start, stop = asarray(start), asarray(stop)
+    dt = canonicalize_dtype(dtype) if dtype is not None else result_type(start, stop, 1.0)
+    cdt = dt if dtypes.is_float(dt) else dtypes.default_float()
+    start, stop = broadcast(astype(start, cdt), astype(stop, cdt))
+    div = num - 1 if endpoint else num
+    if num > 1:   # (`/` is jnp.true_divide: it rounds as JAX's division does)
+        step = (stop - start) / Array(np.asarray(div, cdt))
+        t = lax.broadcasted_iota(cdt, (div,) + start.shape, 0) / Array(np.asarray(div, cdt))
+        out = start * (1 - t) + stop * t
+        if endpoint:
+            out = lax.concatenate([out, lax.expand_dims(stop, (0,))], 0)
+    else:
+        step = full((), np.nan, cdt) if endpoint or num == 0 else stop - start
+        out = broadcast_to(start, (num,) + start.shape)
+    out = moveaxis(out, 0, axis)
+    if dtypes.is_int(dt):
+        out = lax.floor(out)
+    out = astype(out, dt)
+    return (out, step) if retstep else out
+
+
+def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
+    """base ** linspace(start, stop)."""
+    exponents = linspace(start, stop, num, endpoint, axis=axis)
+    out = astype(asarray(base), exponents.dtype) ** exponents
+    return out if dtype is None else astype(out, dtype)
+
+
+def eye(N, M=None, k=0, dtype=None, *, device=None):
+    """A 2-d array with ones on the k-th diagonal."""
+    check_device(device)
+    return Array(np.eye(N, M, k, dtype=canonicalize_dtype(dtype or dtypes.default_float())))
+
+
+def identity(n, dtype=None):
+    return eye(n, dtype=dtype)
+
+
+def tri(N, M=None, k=0, dtype=None):
+    """Ones at and below the k-th diagonal."""
+    return Array(np.tri(N, M, k, dtype=canonicalize_dtype(dtype or dtypes.default_float())))
+
+
+def _index_arrays(np_arrays):
+    return tuple(Array(np.asarray(i, dtypes.default_int())) for i in np_arrays)
+
+
+def tril_indices(n, k=0, m=None):
+    return _index_arrays(np.tril_indices(n, k, m))
+
+
+def triu_indices(n, k=0, m=None):
+    return _index_arrays(np.triu_indices(n, k, m))
+
+
+def diag_indices(n, ndim=2):
+    return _index_arrays(np.diag_indices(n, ndim))
+
+
+def indices(dimensions, dtype=None, sparse=False):
+    """Index grids: out[i] varies along axis i (see numpy.indices)."""
+    out = np.indices(tuple(dimensions), dtype=canonicalize_dtype(dtype or dtypes.default_int()), sparse=sparse)
+    return tuple(Array(o) for o in out) if sparse else Array(out)
