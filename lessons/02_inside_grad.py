@@ -110,4 +110,8 @@ except jax.errors.TracerBoolConversionError as e:
     print(type(e).__name__ + ":", str(e).splitlines()[0])
 
 # %% [markdown]
+# To read the machinery itself, follow `docs/READING.md`: about 3,000 lines of
+# the package, in order (the trace stack, JVP rules, jaxprs, partial evaluation
+# and transposition, batching, jit), each with what to look for.
+#
 # Next: `lessons/03_digits_mlp.py` trains a network with all of this.
