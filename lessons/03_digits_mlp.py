@@ -1,103 +1,166 @@
 # %% [markdown]
-# # Lesson 3 — Train a digit classifier
+# # Lesson 3 — Train a digit classifier with NNX and Optax
 #
-# The same network as JAX's "Getting started with JAX for AI" (64-100-100-10,
-# SELU, softmax cross-entropy, SGD with learning rate 0.05, 300 full-batch
-# epochs on scikit-learn's 8x8 digits), written with tinygrad_tracer's own
-# `nn` and `optim` instead of Flax and Optax. Everything the training step
-# does — the forward pass, `value_and_grad`, the optimizer update — is traced
-# once by `jit` and compiled into Numba kernels.
+# JAX's "Getting started with JAX for AI" trains a small network on
+# scikit-learn's 8x8 digits with Flax NNX and Optax. Its code runs here with
+# two imports changed:
 #
-# Run: `python lessons/03_digits_mlp.py` (a few seconds, most of it compiling;
-# `--epochs 50` for a quick look).
+#     from flax import nnx   ->  from tinygrad_tracer import nnx
+#     import optax           ->  from tinygrad_tracer import optax
+#
+# (and `import jax` -> `import tinygrad_tracer as jax`). The cells below are
+# the seed's, apart from those imports and the plotting. After training we
+# open the box: how `nnx.jit` turns a step that *mutates* a model and an
+# optimizer into a pure function that `jit` can trace.
+#
+# Run: `python lessons/03_digits_mlp.py` (about ten seconds; `--epochs 50`
+# for a quick look).
 
 # %%
 import argparse
 import time
-
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
-
-import tinygrad_tracer as jax
-import tinygrad_tracer.numpy as jnp
-from tinygrad_tracer import nn, optim
 
 parser = argparse.ArgumentParser(description=__doc__)
 parser.add_argument('--epochs', type=int, default=300)
 args, _ = parser.parse_known_args()
 
 # %% [markdown]
-# ## Data
+# ## Loading the data (the seed's cells)
 
 # %%
+from sklearn.datasets import load_digits
 digits = load_digits()
+
+print(f"{digits.data.shape=}")
+print(f"{digits.target.shape=}")
+
+# %%
+from sklearn.model_selection import train_test_split
 splits = train_test_split(digits.images, digits.target, random_state=0)
+
+# %%
+import tinygrad_tracer.numpy as jnp
 images_train, images_test, label_train, label_test = map(jnp.asarray, splits)
 print(f"{images_train.shape=} {label_train.shape=}")
 print(f"{images_test.shape=}  {label_test.shape=}")
 
 # %% [markdown]
-# ## The model: parameters are a pytree
-# A dict of weight matrices and biases. `jax.grad` returns a dict of the same
-# shape, and `tree_map` walks both together.
+# ## Defining the Flax model (the seed's cell)
+#
+# An `nnx.Module` is an ordinary Python object. `nnx.Linear` draws its kernel
+# from `rngs.params()` with Flax's LeCun-normal initializer, so the numbers are
+# the very bits Flax would hold for `nnx.Rngs(0)`.
 
 # %%
-N_FEATURES, N_INTERMEDIATE, N_TARGETS = 64, 100, 10
+from tinygrad_tracer import nnx
 
+N_FEATURES = 64  # Number of pixels.
+N_INTERMEDIATE = 100  # Hidden layer size
+N_TARGETS = 10  # Number of categories.
 
-def init_params(key):
-    sizes = [N_FEATURES, N_INTERMEDIATE, N_INTERMEDIATE, N_TARGETS]
-    params = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-        key, wkey = jax.random.split(key)
-        # LeCun-normal initialisation, as Flax's Linear uses.
-        w = jax.random.truncated_normal(wkey, -2.0, 2.0, (n_in, n_out)) / jnp.sqrt(n_in) / 0.87962566
-        params.append({'w': w, 'b': jnp.zeros(n_out)})
-    return params
+class SimpleNN(nnx.Module):
 
+  def __init__(self, *, rngs: nnx.Rngs):
+    self.layer1 = nnx.Linear(N_FEATURES, N_INTERMEDIATE, rngs=rngs)
+    self.layer2 = nnx.Linear(N_INTERMEDIATE, N_INTERMEDIATE, rngs=rngs)
+    self.layer3 = nnx.Linear(N_INTERMEDIATE, N_TARGETS, rngs=rngs)
 
-def model(params, x):
-    x = x.reshape(-1, 64)   # flatten 8x8 images
-    for layer in params[:-1]:
-        x = nn.selu(x @ layer['w'] + layer['b'])
-    return x @ params[-1]['w'] + params[-1]['b']
+  def __call__(self, x):
+    x = x.reshape(-1, 64)  # flatten 8x8 images
+    x = nnx.selu(self.layer1(x))
+    x = nnx.selu(self.layer2(x))
+    x = self.layer3(x)
+    return x
 
+model = SimpleNN(rngs=nnx.Rngs(0))
 
-def loss_fun(params, data, labels):
-    logits = model(params, data)
-    loss = optim.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
-    return loss, logits
-
-
-optimizer = optim.sgd(learning_rate=0.05)
-
-
-@jax.jit
-def train_step(params, opt_state, data, labels):
-    (loss, logits), grads = jax.value_and_grad(loss_fun, has_aux=True)(params, data, labels)
-    updates, opt_state = optimizer.update(grads, opt_state, params)
-    return optim.apply_updates(params, updates), opt_state, loss
-
+nnx.display(model)  # Interactive display if penzai is installed.
 
 # %% [markdown]
-# ## Training
+# ## Training the model (the seed's cells)
 
 # %%
-params = init_params(jax.random.PRNGKey(0))
-opt_state = optimizer.init(params)
+import tinygrad_tracer as jax
+from tinygrad_tracer import optax
+
+optimizer = nnx.Optimizer(model, optax.sgd(learning_rate=0.05))
+
+def loss_fun(
+    model: nnx.Module,
+    data: jax.Array,
+    labels: jax.Array):
+  logits = model(data)
+  loss = optax.softmax_cross_entropy_with_integer_labels(
+    logits=logits, labels=labels
+  ).mean()
+  return loss, logits
+
+@nnx.jit  # JIT-compile the function.
+def train_step(
+    model: nnx.Module,
+    optimizer: nnx.Optimizer,
+    data: jax.Array,
+    labels: jax.Array):
+  loss_gradient = nnx.value_and_grad(loss_fun, has_aux=True)  # Gradient transform!
+  (loss, logits), grads = loss_gradient(model, data, labels)
+  optimizer.update(grads)  # In-place update.
+
+# %%
 t0 = time.perf_counter()
-for i in range(args.epochs + 1):
-    params, opt_state, _ = train_step(params, opt_state, images_train, label_train)
-    if i % 50 == 0:
-        loss, _ = loss_fun(params, images_test, label_test)
-        print(f"epoch {i}: loss={loss:.2f}")
+for i in range(args.epochs + 1):  # 300 training epochs
+  train_step(model, optimizer, images_train, label_train)
+  if i % 50 == 0:  # Print metrics.
+    loss, _ = loss_fun(model, images_test, label_test)
+    print(f"epoch {i}: loss={loss:.2f}")
 print(f"trained {args.epochs} epochs in {time.perf_counter() - t0:.1f} s")
 
-# %% [markdown]
-# ## Accuracy
-
 # %%
-label_pred = model(params, images_test).argmax(axis=1)
+label_pred = model(images_test).argmax(axis=1)
 num_matches = jnp.count_nonzero(label_pred == label_test)
 num_total = len(label_test)
-print(f"{num_matches} labels match out of {num_total}: accuracy = {num_matches / num_total:%}")
+accuracy = num_matches / num_total
+print(f"{num_matches} labels match out of {num_total}:"
+      f" accuracy = {num_matches/num_total:%}")
+
+# %% [markdown]
+# ## How `nnx.jit` makes a stateful step pure
+#
+# `train_step` returns nothing: it changes `model` and `optimizer` in place.
+# `jit` can only trace pure functions of arrays. NNX bridges the two by
+# walking the object graph (`tinygrad_tracer/nnx/graph.py`):
+#
+# 1. `nnx.split(obj)` gives a **graphdef** (types, settings, who shares whom:
+#    static, a jit cache key) and a **state** (a nested dict of Variables:
+#    the arrays, the only thing jit traces);
+# 2. inside the traced function `nnx.merge(graphdef, state)` builds fresh
+#    objects holding tracers, the step mutates *those*, and their new state is
+#    returned as an extra output;
+# 3. `nnx.update(obj, new_state)` writes it back into the caller's objects.
+#
+# The optimizer holds the model (`optimizer.model is model`), and both are
+# split *together*, so the model's Params appear once in the state: the update
+# the optimizer makes is the update the model sees.
+
+# %%
+graphdef, state = nnx.split(model)
+print(graphdef)
+print(jax.tree.map(lambda a: a.shape, nnx.state(model, nnx.Param)))
+
+both = nnx.state([model, optimizer])
+print("split together: the model's Params under [0]:", sorted(both[0]),
+      "| the optimizer's own state under [1]:", sorted(both[1]), "(its .model is a reference)")
+
+# %% [markdown]
+# The pure function `nnx.jit` traces is, in effect:
+
+# %%
+def pure_step(state, data, labels):
+    model, optimizer = nnx.merge(graphdef_both, state)     # fresh objects
+    train_step.__wrapped__(model, optimizer, data, labels)  # the seed's step, unchanged
+    return nnx.split([model, optimizer])[1]                 # its new state: an output
+
+graphdef_both, state_both = nnx.split([model, optimizer])
+jaxpr = jax.make_jaxpr(pure_step)(state_both, images_train, label_train)
+print(f"the jitted step is one jaxpr of {len(jaxpr.jaxpr.eqns)} equations: "
+      f"{len(jaxpr.jaxpr.invars)} inputs (6 Params, the optimizer's step count, images, labels), "
+      f"{len(jaxpr.jaxpr.outvars)} outputs (the new state)")

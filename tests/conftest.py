@@ -4,11 +4,16 @@ import os
 os.environ.setdefault('NUMBA_ENABLE_CUDASIM', '1')
 
 import importlib  # noqa: E402
+import pathlib  # noqa: E402
 
 import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 
-from tinygrad_tracer import config  # noqa: E402
+from tinygrad_tracer import config, settings as tt_settings  # noqa: E402
+
+# Every primitive's impl result is checked against its abstract evaluation in the tests
+# (as under TT_DEBUG=1); JVP, transpose and batching rule results are always checked.
+tt_settings.CHECK_IMPLS = True
 
 # Hypothesis is derandomized: every run draws the same examples, so a bug the suite
 # catches is caught on every run (and one it misses is missed every time, visibly).
@@ -50,8 +55,71 @@ def real_jax():
         pytest.skip("JAX is not installed (pip install -e '.[jax]')")
 
 
+def _optional_reference(name):
+    """Flax and Optax are references for golden values, not requirements: the
+    tests that use them live skip without them (the golden values run anyway)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        pytest.skip(f"{name} is not installed (golden values are checked without it)")
+
+
+@pytest.fixture
+def real_optax():
+    """The installed Optax, to recompute the golden values of tests/test_optax.py."""
+    return _optional_reference('optax')
+
+
+@pytest.fixture
+def real_flax():
+    """The installed flax.nnx, to recompute the golden values of tests/test_nnx.py."""
+    return _optional_reference('flax.nnx')
+
+
 def pytest_collection_modifyitems(items):
-    # A test that asks for `real_jax` is a cross-check: select them all with `-m jax`.
+    # A test that asks for `real_jax` is a cross-check: select them all with `-m jax`;
+    # those against Flax or Optax with `-m flax`.
     for item in items:
-        if 'real_jax' in getattr(item, 'fixturenames', ()):
+        names = getattr(item, 'fixturenames', ())
+        if 'real_jax' in names:
             item.add_marker(pytest.mark.jax)
+        if 'real_flax' in names or 'real_optax' in names:
+            item.add_marker(pytest.mark.flax)
+
+
+# --- the classroom (tests/test_exercises.py, lessons/exercises/README.md) ---------------------
+
+def pytest_addoption(parser):
+    parser.addoption('--student', metavar='PATH', default=None,
+                     help="folder of exercise files for tests/test_exercises.py to check "
+                          "(default: $TT_EXERCISES, else the teacher's lessons/solutions)")
+
+
+def exercise_folder(config):
+    """(folder checked by tests/test_exercises.py, whether the user chose it)."""
+    chosen = config.getoption('student') or os.environ.get('TT_EXERCISES')
+    root = pathlib.Path(__file__).resolve().parents[1]
+    solutions = root / 'lessons' / 'solutions'
+    if not solutions.exists():   # a student kit: the student's own files are the default
+        return pathlib.Path(chosen or root / 'lessons' / 'exercises').resolve(), True
+    return pathlib.Path(chosen or solutions).resolve(), bool(chosen)
+
+
+@pytest.fixture(scope='session')
+def exercise_dir(request):
+    return exercise_folder(request.config)[0]
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    # No false green: say whose files the exercise tests checked.
+    if not any('test_exercises.py::' in getattr(r, 'nodeid', '')
+               for reports in terminalreporter.stats.values() for r in reports):
+        return
+    folder, chosen = exercise_folder(config)
+    if chosen:
+        terminalreporter.write_line(f"exercises checked: {folder}")
+    else:
+        terminalreporter.write_line(
+            f"exercises checked: the teacher's answers in {folder}, NOT yours. To check your "
+            "own: TT_EXERCISES=lessons/exercises (or --student lessons/exercises), or run "
+            "`python lessons/exercises/ex01_softplus_jvp.py`.", yellow=True, bold=True)

@@ -225,6 +225,16 @@ case('matvec', lambda x, y: lax.dot_general(x, y, (((1,), (0,)), ((), ()))), flo
 case('dot_batched', lambda x, y: lax.dot_general(x, y, (((2,), (1,)), ((0,), (0,)))), floats((2, 3, 4), (2, 4, 5)))
 case('dot_unordered', lambda x, y: lax.dot_general(x, y, (((0, 2), (1, 0)), ((), ()))), floats((2, 3, 4), (4, 2, 5)))
 case('dot_batch_last', lambda x, y: lax.dot_general(x, y, (((), ()), ((1,), (0,)))), floats((3, 2), (2, 4)))
+case('conv_nhwc', lambda x, w: lax.conv_general_dilated(
+    x, w, (1, 1), 'SAME', dimension_numbers=('NHWC', 'HWIO', 'NHWC')), floats((2, 5, 4, 3), (3, 3, 3, 4)))
+case('conv_grouped_dilated', lambda x, w: lax.conv_general_dilated(
+    x, w, (2, 1), ((1, 0), (0, 1)), (1, 1), (1, 2), feature_group_count=2), floats((2, 4, 6, 5), (4, 2, 2, 2)))
+case('max_pool', lambda x: lax.reduce_window(x, -jnp.inf, lax.max, (1, 2, 2, 1), (1, 2, 2, 1), 'VALID'),
+     lambda rng: (distinct(rng, (2, 4, 4, 3)),))
+case('min_window_same', lambda x: lax.reduce_window(x, jnp.inf, lax.min, (2, 3), (1, 2), 'SAME'),
+     lambda rng: (distinct(rng, (5, 6)),))
+case('window_sum', lambda x: lax.reduce_window(x, 0.0, lax.add, (2, 3), (2, 1), ((1, 0), (0, 2))),
+     floats((5, 6)))
 
 # --- slicing, padding, indexing ------------------------------------------------------------------
 

@@ -125,3 +125,14 @@ def test_loop_that_never_runs_returns_its_broadcast_argument():
         c = jnp.broadcast_to(x[0], (3,))
         return lax.while_loop(lambda c: jnp.sum(c) > 100.0, lambda c: jnp.asarray(w) @ c, c) * 2.0
     assert_same_as_interpreter(f, np.arange(3, dtype=np.float32))
+
+
+def test_a_function_named_like_a_jaxpr_variable():
+    # The driver used to be defined under the function's own name in the globals
+    # that also hold the jaxpr's consts: `a` hid the scatter's index const `a`.
+    def a(x, i):
+        return x.at[i].add(1.0)
+    x, i = jnp.zeros((2, 3)), jnp.array([1])
+    expected = np.array([[0, 0, 0], [1, 1, 1]], np.float32)
+    np.testing.assert_array_equal(np.asarray(jax.jit(a, backend='numba')(x, i)), expected)
+    np.testing.assert_array_equal(np.asarray(jax.jit(a, backend='interpret')(x, i)), expected)

@@ -241,9 +241,10 @@ def test_at_modes():
     assert x.at[1].set(7, mode='drop', indices_are_sorted=True, unique_indices=True).tolist() == [0, 7, 2, 3, 4]
     assert x.at[7].get(mode='clip').item() == 4.0
     assert x.at[1].divide(2.0).tolist()[1] == 0.5 and x.at[1:3].power(2).tolist() == [0, 1, 4, 3, 4]
-    with pytest.raises(ValueError, match=r"x\.at\[idx\]\.get\(mode='fill', fill_value=\.\.\.\) is not supported: "
-                                         r"out-of-bounds reads clamp \(mode='clip'\)\. For filled reads use jnp\.take"):
-        x.at[7].get(mode='fill', fill_value=0.0)
+    assert x.at[7].get(mode='fill', fill_value=-1.0).item() == -1.0   # (more in test_missing_api.py)
+    with pytest.raises(ValueError, match=r"x\.at\[idx\]\.get\(mode='wrap'\) is not supported: "
+                                         r"reads take mode=None or 'clip'"):
+        x.at[7].get(mode='wrap')
     with pytest.raises(ValueError, match=r"x\.at\[idx\]\.add\(mode='clip'\) is not supported: out-of-bounds "
                                          r"updates are dropped \(mode='drop'\)\.$"):
         x.at[7].add(1.0, mode='clip')

@@ -227,7 +227,7 @@ def test_learning_rate_schedule():
     params, state = run(opt, jnp.asarray(P0), [jnp.asarray(g) for g in GRADS])
     want = P0 - sum(0.1 / (1 + k) * g for k, g in enumerate(GRADS))
     np.testing.assert_allclose(np.asarray(params), want, rtol=1e-6)
-    assert state[0].count.item() == 3
+    assert state[1].count.item() == 3
 
 
 def test_optimizer_state_is_a_pytree():

@@ -56,14 +56,17 @@ def test_case_matches_eager(case):
 
 
 def test_every_primitive_of_the_table_compiles_or_falls_back_by_name():
-    """Which primitives have code generation: all but the data-movement ones."""
+    """Which primitives have code generation: all but the data-movement ones, and
+    convolutions and window reductions (NumPy's im2col + matmul on the host)."""
     fallbacks = set()
     for case in CASES:
         args = [jnp.asarray(a) for a in case.make_args(np.random.default_rng(0))]
         fallbacks.update(compiled(numba_jit(case.fn), *args).fallbacks)
     assert fallbacks == {'concatenate', 'pad', 'cumsum', 'cumprod', 'dynamic_slice',
                          'dynamic_update_slice', 'gather', 'scatter', 'scatter-add',
-                         'scatter-mul', 'scatter-min', 'scatter-max', 'sort'}
+                         'scatter-mul', 'scatter-min', 'scatter-max', 'sort',
+                         'conv_general_dilated', 'reduce_window_sum', 'reduce_window_max',
+                         'reduce_window_min'}
 
 
 # --- values drawn by hypothesis, shapes fixed (each kernel compiles once) --------------------------

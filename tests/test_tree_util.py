@@ -101,7 +101,7 @@ def test_reprs():
     assert repr(s(1)) == "PyTreeDef(*)"
     assert repr(s((1,))) == "PyTreeDef((*,))"
     assert repr(s(())) == "PyTreeDef(())"
-    assert repr(s(Point(1, (2, None)))) == "PyTreeDef(Point(x=*, y=(*, None)))"
+    assert repr(s(Point(1, (2, None)))) == "PyTreeDef(CustomNode(namedtuple[Point], [*, (*, None)]))"
     assert repr(s(collections.OrderedDict(b=1, a=2))) == "PyTreeDef(OrderedDict({'b': *, 'a': *}))"
 
 
@@ -158,7 +158,7 @@ def test_unflatten_wrong_number_of_leaves():
 
 
 def test_unsortable_dict_keys_give_clear_error():
-    with pytest.raises(TypeError, match="keys must be sortable"):
+    with pytest.raises(ValueError, match="keys must be sortable"):
         tree_leaves({1: "x", "a": "y"})
 
 
@@ -305,3 +305,40 @@ def test_tree_namespace():
     assert ns.leaves([None, 1]) == [1]
     assert isinstance(ns.structure(1), PyTreeDef)
     assert ns.reduce(operator.mul, (2, 3)) == 6 and ns.all([1, 1])
+
+
+# ------------------------------------------- matching JAX (issue 15, items 3-5)
+
+class _WithDictAux:
+    """A custom node whose aux data is a dict (unhashable), as JAX allows."""
+    def __init__(self, a, meta):
+        self.a, self.meta = a, meta
+
+
+register_pytree_node(_WithDictAux, lambda d: ((d.a,), d.meta), lambda meta, cs: _WithDictAux(cs[0], meta))
+
+
+def test_unhashable_aux_data_works_under_jit():
+    import tinygrad_tracer as tt
+    t1, t2 = tree_structure(_WithDictAux(1.0, {"k": 1})), tree_structure(_WithDictAux(2.0, {"k": 1}))
+    assert t1 == t2 and hash(t1) == hash(t2)
+    assert t1 != tree_structure(_WithDictAux(1.0, {"k": 2}))
+    f = tt.jit(lambda d: d.a * 2)
+    assert float(f(_WithDictAux(1.0, {"k": 1}))) == 2.0
+    assert float(f(_WithDictAux(2.0, {"k": 1}))) == 4.0
+    assert f.trace_count == 1                    # equal aux data: one trace
+    assert float(f(_WithDictAux(3.0, {"k": 2}))) == 6.0
+    assert f.trace_count == 2                    # different aux data: a new trace
+    out = tt.jit(lambda d: d)(_WithDictAux(1.0, {"k": 1}))
+    assert out.meta == {"k": 1} and float(out.a) == 1.0
+
+
+def test_namedtuple_and_mixed_keys_match_jax(real_jax):
+    P = collections.namedtuple("Params", "w b")
+    tree = P(1, (2, 3))
+    assert repr(tree_structure(tree)) == "PyTreeDef(CustomNode(namedtuple[Params], [*, (*, *)]))"
+    assert repr(tree_structure(tree)) == repr(real_jax.tree_util.tree_structure(tree))
+    with pytest.raises(ValueError):
+        real_jax.tree_util.tree_flatten({1: 2, "a": 3})
+    with pytest.raises(ValueError):
+        tree_flatten({1: 2, "a": 3})

@@ -14,9 +14,11 @@ from .tree_util import tree_namespace as tree
 from .batching import vmap
 from .jit import jit, eval_shape
 from .jaxpr import make_jaxpr, ShapeDtypeStruct
-from .api import grad, value_and_grad, jvp, vjp, linearize, jacfwd, jacrev, hessian
+from .api import grad, value_and_grad, jvp, vjp, linearize, jacfwd, jacrev, jacobian, hessian
 from .custom_derivatives import custom_jvp, custom_vjp
 from . import errors, random
-from . import nn, optim
+from . import debug, test_util, typing
+from .callbacks import pure_callback
+from . import nn, optax, optim
 
 __version__ = '0.1.0'

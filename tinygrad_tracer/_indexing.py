@@ -13,7 +13,7 @@ import numpy as np
 
 from . import dtypes, lax
 from . import _numpy_elementwise, _numpy_reduce   # (their round, sum, max, ... would hide Python's)
-from ._numpy_arrange import repeat, stack, take
+from ._numpy_arrange import fill_value_for, repeat, stack, take
 from ._numpy_base import asarray, astype, broadcast_shapes, broadcast_to
 from ._numpy_elementwise import (absolute, add, bitwise_and, bitwise_or, bitwise_xor, clip, equal,
                                  floor_divide, greater, greater_equal, invert, left_shift, less,
@@ -24,6 +24,7 @@ from ._numpy_reduce import argmax, argmin, argsort, cumprod, cumsum, mean, nonze
 from ._numpy_shape import matrix_transpose, ravel, reshape, squeeze, swapaxes, transpose
 from .array import Array
 from .core import Tracer, untraced_value
+from .errors import NonConcreteBooleanIndexError
 
 
 def _entry(e):
@@ -40,7 +41,7 @@ def _entry(e):
             raise TypeError(f"Indexing with arrays of dtype {e.dtype.name} is not allowed: "
                             "indices must be integers or booleans (idx.astype(jnp.int32)).")
         if dtypes.is_bool(e.dtype) and isinstance(e, Tracer):
-            raise IndexError(
+            raise NonConcreteBooleanIndexError(
                 "Array boolean indices must be concrete: under jit the mask's number "
                 "of True values, and so the result's shape, is unknown. Use "
                 "jnp.where(mask, x, 0) (or x * mask) to keep the shape fixed.")
@@ -245,13 +246,33 @@ def _check_options(method, mode=None, fill_value=None, **hints):
     """`indices_are_sorted` / `unique_indices` are hints we may ignore; a `mode`
     we do not implement must not be ignored silently."""
     reading = method == 'get'
-    allowed = (None, 'clip' if reading else 'drop', 'promise_in_bounds')
-    if mode not in allowed or fill_value is not None:
+    allowed = (None, 'clip', 'fill', 'promise_in_bounds') if reading else (None, 'drop', 'promise_in_bounds')
+    if mode not in allowed or (fill_value is not None and mode != 'fill'):
         raise ValueError(
             f"x.at[idx].{method}(mode={mode!r}{', fill_value=...' if fill_value is not None else ''}) "
-            f"is not supported: out-of-bounds {'reads clamp' if reading else 'updates are dropped'} "
-            f"(mode={allowed[1]!r})" + (". For filled reads use jnp.take(x, idx, mode='fill', "
-                                        "fill_value=...)." if reading else "."))
+            f"is not supported: " + ("reads take mode=None or 'clip' (clamp out-of-bounds "
+                                     "indices) or 'fill' (with fill_value)." if reading else
+                                     "out-of-bounds updates are dropped (mode='drop')."))
+
+
+def _filled_getitem(x, idx, fill_value):
+    """x[idx] where out-of-bounds integer indices read `fill_value`: each axis indexed
+    by an integer or array gets one extra element holding the fill, and the
+    indices that are out of bounds point at it."""
+    shape, entries = _expand(x.shape, idx)
+    x = lax.reshape(x, shape)
+    fill = fill_value_for(x.dtype) if fill_value is None else fill_value
+    pads, new = [], []
+    for e, n in zip(entries, shape):
+        if isinstance(e, slice):
+            pads.append((0, 0, 0))
+            new.append(e)
+            continue
+        i = asarray(e)
+        pads.append((0, 1, 0))
+        new.append(where((i >= -n) & (i < n), where(i < 0, i + n, i), n))
+    padded = lax.pad(x, asarray(fill, dtype=x.dtype), pads)
+    return getitem(padded, tuple(new))
 
 
 class _IndexUpdateRef:
@@ -263,8 +284,11 @@ class _IndexUpdateRef:
         self.array, self.index = array, index
 
     def get(self, **options):
-        """x[idx]."""
+        """x[idx]; `mode='clip'` clamps out-of-bounds indices (the default),
+        `mode='fill'` reads `fill_value` there (nan for floats when not given)."""
         _check_options('get', **options)
+        if options.get('mode') == 'fill':
+            return _filled_getitem(self.array, self.index, options.get('fill_value'))
         return getitem(self.array, self.index, clamp=options.get('mode') == 'clip')
 
     def _update(self, method, prim, values, options):

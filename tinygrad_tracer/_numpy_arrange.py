@@ -342,8 +342,10 @@ def diff(a, n=1, axis=-1, prepend=None, append=None):
 
 # --- taking ---------------------------------------------------------------------------------
 
-def _fill_for(dtype):
-    """The value JAX's `take(mode='fill')` puts at out-of-bounds indices."""
+def fill_value_for(dtype):
+    """The value JAX's `take(mode='fill')` (and `x.at[i].get(mode='fill')`) puts at
+    out-of-bounds indices: nan, True, or the integer type's most negative (unsigned:
+    largest) value."""
     if dtypes.is_float(dtype):
         return np.nan
     if dtypes.is_bool(dtype):
@@ -391,7 +393,7 @@ def take(a, indices, axis=None, out=None, mode=None, unique_indices=False,
     if ok is None:
         return result
     ok = reshape(ok, (1,) * axis + ok.shape + (1,) * (a.ndim - axis - 1))
-    return where(ok, result, _fill_for(a.dtype) if fill_value is None else fill_value)
+    return where(ok, result, fill_value_for(a.dtype) if fill_value is None else fill_value)
 
 
 def take_along_axis(arr, indices, axis, mode=None, fill_value=None):
@@ -417,7 +419,7 @@ def take_along_axis(arr, indices, axis, mode=None, fill_value=None):
     result = arr[tuple(grid)]
     if ok is None:
         return result
-    return where(ok, result, _fill_for(arr.dtype) if fill_value is None else fill_value)
+    return where(ok, result, fill_value_for(arr.dtype) if fill_value is None else fill_value)
 
 
 def meshgrid(*xi, copy=True, sparse=False, indexing='xy'):

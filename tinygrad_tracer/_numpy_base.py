@@ -73,6 +73,24 @@ def asarray(a, dtype=None, order=None, *, copy=None, device=None):
     return Array(val)
 
 
+def check_arraylike(name, *args):
+    """Refuse a list or tuple where `name` takes an array, as JAX does.
+
+    NumPy converts `[1, 2, 3]` silently; JAX refuses it in its functions (all
+    but `array`, `asarray` and the few that take sequences of arrays, like
+    `stack`), because under `jit` each element of a list is a separate traced
+    value, and a list where an array was meant is often a mistake::
+
+        >>> sum([1, 2, 3])
+        Traceback (most recent call last):
+        TypeError: jnp.sum requires arrays or scalars, but argument 0 is a list: ...
+    """
+    for i, a in enumerate(args):
+        if isinstance(a, (list, tuple)):
+            raise TypeError(f"jnp.{name} requires arrays or scalars, but argument {i} is a "
+                            f"{type(a).__name__}: convert it first, jnp.{name}(jnp.asarray(...)).")
+
+
 def _nested_leaves(a):
     """The scalars and arrays inside nested lists (Python scalars stay weak)."""
     if isinstance(a, (list, tuple)):

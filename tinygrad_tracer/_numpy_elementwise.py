@@ -11,7 +11,8 @@ import builtins
 import numpy as np
 
 from . import core, dtypes, lax
-from ._numpy_base import asarray, astype, broadcast, is_array, promote, promote_numeric, weak_scalar
+from ._numpy_base import (asarray, astype, broadcast, check_arraylike, is_array, promote,
+                          promote_numeric, weak_scalar)
 from ._numpy_creation import full, full_like, ones_like, zeros_like
 from ._numpy_dtypes import finfo
 from ._numpy_shape import size
@@ -35,9 +36,12 @@ __all__ = ['sin', 'cos', 'tan', 'arcsin', 'arccos', 'arctan', 'sinh', 'cosh', 't
 
 # --- elementwise math ------------------------------------------------------------
 
-def elementwise(lax_fn, *args, kind=None):
+def elementwise(lax_fn, *args, kind=None, name=None):
     """Promote, convert, broadcast, bind: what each function here does. (Not in
-    `__all__`: the other parts use it, jax.numpy has no such name.)"""
+    `__all__`: the other parts use it, jax.numpy has no such name.) With the
+    jax.numpy `name` given, lists and tuples are refused (`check_arraylike`)."""
+    if name is not None:
+        check_arraylike(name, *args)
     return lax_fn(*broadcast(*_converted(*args, kind=kind)))
 
 
@@ -63,12 +67,12 @@ def _define(name, doc, fn):
 def _unary(lax_fn, name, kind='float'):
     return _define(name, f"Elementwise {name}" + (" (integers are converted to float first)."
                                                   if kind == 'float' else "."),
-                   lambda x, /: elementwise(lax_fn, x, kind=kind))
+                   lambda x, /: elementwise(lax_fn, x, kind=kind, name=name))
 
 
 def _binary(lax_fn, name, kind=None):
     return _define(name, f"Elementwise {name}, with broadcasting and dtype promotion.",
-                   lambda x1, x2, /: elementwise(lax_fn, x1, x2, kind=kind))
+                   lambda x1, x2, /: elementwise(lax_fn, x1, x2, kind=kind, name=name))
 
 
 sin, cos, tan = _unary(lax.sin, 'sin'), _unary(lax.cos, 'cos'), _unary(lax.tan, 'tan')
@@ -96,12 +100,14 @@ bitwise_left_shift, bitwise_right_shift = left_shift, right_shift
 
 def add(x1, x2, /):
     """x1 + x2 (logical or for booleans, as NumPy)."""
-    return elementwise(lambda a, b: lax.bitwise_or(a, b) if dtypes.is_bool(a.dtype) else lax.add(a, b), x1, x2)
+    return elementwise(lambda a, b: lax.bitwise_or(a, b) if dtypes.is_bool(a.dtype) else lax.add(a, b), x1, x2,
+                       name='add')
 
 
 def multiply(x1, x2, /):
     """x1 * x2 (logical and for booleans, as NumPy)."""
-    return elementwise(lambda a, b: lax.bitwise_and(a, b) if dtypes.is_bool(a.dtype) else lax.mul(a, b), x1, x2)
+    return elementwise(lambda a, b: lax.bitwise_and(a, b) if dtypes.is_bool(a.dtype) else lax.mul(a, b), x1, x2,
+                       name='multiply')
 
 
 def true_divide(x1, x2, /):
@@ -452,6 +458,7 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
 def where(condition, x, y, /):
     """x where condition else y (with broadcasting). jnp.where's one-argument
     form, which is `nonzero`, is added in `_numpy_reduce`."""
+    check_arraylike('where', condition, x, y)
     condition = asarray(condition)
     if condition.dtype != dtypes.bool_:
         condition = lax.ne(condition, zeros_like(condition))
@@ -478,6 +485,7 @@ def clip(arr=None, /, min=None, max=None, *, a=None, a_min=None, a_max=None):
     arr = a if arr is None else arr
     lo = a_min if min is None else min
     hi = a_max if max is None else max
+    check_arraylike('clip', arr)
     arr = asarray(arr)
     if lo is not None:
         arr = maximum(arr, lo)

@@ -9,7 +9,8 @@ import numpy as np
 
 from . import dtypes, lax
 from ._numpy_arrange import pad
-from ._numpy_base import asarray, astype, broadcast_shapes, broadcast_to, canon_axes, canon_axis, promote
+from ._numpy_base import (asarray, astype, broadcast_shapes, broadcast_to, canon_axes, canon_axis,
+                          check_arraylike, promote)
 from ._numpy_creation import zeros, zeros_like
 from ._numpy_elementwise import absolute, multiply, power, sqrt, where
 from ._numpy_reduce import max, min, sum
@@ -37,6 +38,7 @@ def matmul(a, b, *, preferred_element_type=None):
         >>> matmul(ones((2, 3)), ones(3))
         Array([3., 3.], dtype=float32)
     """
+    check_arraylike('matmul', a, b)
     a, b = promote(a, b)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError("matmul: operands must have at least one dimension; use * for scalars")
@@ -57,6 +59,7 @@ def matmul(a, b, *, preferred_element_type=None):
 
 def dot(a, b, *, preferred_element_type=None):
     """NumPy's dot: sums over a's last axis and b's second-to-last (scalars multiply)."""
+    check_arraylike('dot', a, b)
     a, b = promote(a, b)
     if a.ndim == 0 or b.ndim == 0:
         return multiply(a, b)

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import dtypes, lax
 from ._numpy_arrange import concatenate, stack, take
-from ._numpy_base import (asarray, astype, broadcast, broadcast_to, canon_axes, canon_axis, promote,
+from ._numpy_base import (asarray, astype, broadcast, broadcast_to, canon_axes, canon_axis, check_arraylike, promote,
                           weak_scalar)
 from ._numpy_creation import arange, full, zeros
 from ._numpy_elementwise import (absolute, ceil, divide_as_compiled, elementwise, equal, floor, isinf,
@@ -54,6 +54,7 @@ def _reduction(lax_fn, name, identity, widen):
         if out is not None:
             raise ValueError(f"jnp.{name} does not support out=: arrays are immutable; "
                              "use the return value.")
+        check_arraylike(name, a)
         a = _strong(asarray(a))
         if dtype is not None:
             a = astype(a, dtype)
@@ -90,6 +91,7 @@ amax, amin = max, min
 
 def _bool_reduction(lax_fn, name, identity):
     def reduce(a, axis=None, out=None, keepdims=False, *, where=None):
+        check_arraylike(name, a)
         a = astype(a, dtypes.bool_)
         if where is not None:
             a = _where(where, a, identity)
@@ -124,6 +126,7 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
         >>> mean(array([1, 2]))
         Array(1.5, dtype=float32)
     """
+    check_arraylike('mean', a)
     a = _float_for_stats(_strong(asarray(a)), dtype)
     total = sum(a, axis, keepdims=keepdims, where=where)
     n = _count(a, axis, keepdims, where)
@@ -135,6 +138,7 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
 def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None, correction=None):
     """The variance: mean squared deviation, divided by n - ddof (nan if that is <= 0)."""
     ddof = ddof if correction is None else correction
+    check_arraylike('var', a)
     a = _float_for_stats(_strong(asarray(a)), dtype)
     centered = a - mean(a, axis, keepdims=True, where=where)
     n = _count(a, axis, keepdims, where)
@@ -178,6 +182,7 @@ def ptp(a, axis=None, out=None, keepdims=False):
 
 def _argreduce(lax_fn, name):
     def fn(a, axis=None, out=None, keepdims=False):
+        check_arraylike(name, a)
         a = asarray(a)
         if axis is None:
             result = fn(ravel(a), 0)
@@ -198,6 +203,7 @@ argmin = _argreduce(lax.argmin, 'argmin')
 
 def _cumulative(lax_fn, name):
     def fn(a, axis=None, dtype=None, out=None):
+        check_arraylike(name, a)
         a = _strong(asarray(a))
         if axis is None:
             a, axis = ravel(a), 0

@@ -30,7 +30,8 @@ from .jvp import jvp_flat
 from .partial_eval import PartialVal, trace_partial
 from .transpose import UndefPrimal, backward_pass
 
-__all__ = ['jvp', 'linearize', 'vjp', 'grad', 'value_and_grad', 'jacfwd', 'jacrev', 'hessian']
+__all__ = ['jvp', 'linearize', 'vjp', 'grad', 'value_and_grad', 'jacfwd', 'jacrev', 'jacobian',
+           'hessian']
 
 
 # --- what users pass in: tangents, functions with aux ------------------------------------------
@@ -516,6 +517,9 @@ def jacrev(fun, argnums=0, has_aux=False):
 
     jacfun.__name__ = f"jacrev({fun_name(fun)})"
     return jacfun
+
+
+jacobian = jacrev   # JAX's other name for it
 
 
 def hessian(fun, argnums=0, has_aux=False):

@@ -40,6 +40,32 @@ class Device:
 CPU = Device('cpu')
 
 
+class SingleDeviceSharding:
+    """How an Array is laid out over devices: here always whole, on one device
+    (what `x.sharding` answers on a single-device JAX).
+
+        >>> Array(np.ones(2)).sharding
+        SingleDeviceSharding(device=CpuDevice(id=0), memory_kind=device)
+    """
+
+    def __init__(self, device, memory_kind='device'):
+        self.device, self.memory_kind = device, memory_kind
+
+    device_set = property(lambda self: {self.device})
+    num_devices = 1
+    is_fully_replicated = True
+
+    def __repr__(self):
+        return f"SingleDeviceSharding(device={self.device!r}, memory_kind={self.memory_kind})"
+
+    def __eq__(self, other):
+        return isinstance(other, SingleDeviceSharding) and \
+            (self.device, self.memory_kind) == (other.device, other.memory_kind)
+
+    def __hash__(self):
+        return hash((self.device, self.memory_kind))
+
+
 def devices(kind=None):
     """The devices of `kind` ('cpu' or 'gpu'/'cuda'); the default backend's when None.
 
@@ -112,9 +138,11 @@ class Array:
     size = property(lambda self: self._value.size)
     nbytes = property(lambda self: self._value.nbytes)
     device = property(lambda self: CPU)
+    sharding = property(lambda self: SingleDeviceSharding(self.device))
 
     def devices(self):
-        return {CPU}
+        """The set of devices holding this array: `{CpuDevice(id=0)}`."""
+        return {self.device}
 
     def block_until_ready(self):
         """Computation here is synchronous, so the array is always ready."""

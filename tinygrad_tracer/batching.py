@@ -18,8 +18,9 @@ import numpy as np
 
 from . import core, lax, tree_util
 from .ad_util import instantiate_flags
-from .core import Tracer, Trace, ShapedArray, get_aval
-from .errors import MissingRuleError
+from .core import (Tracer, Trace, ShapedArray, check_rule_list, check_rule_value, describe, get_aval,
+                   out_avals, rule_value_aval)
+from .errors import MissingRuleError, RuleOutputError
 from .jaxpr import trace_to_jaxpr, eval_jaxpr, arg_names_of, fun_name
 
 not_mapped = None
@@ -45,6 +46,9 @@ class BatchTracer(Tracer):
     def full_lower(self):
         return core.full_lower(self.val) if self.bdim is not_mapped else self
 
+    def __repr__(self):   # JAX's name: the aval of one example, then of the whole batch
+        return f"VmapTracer(aval={self.aval.str_long()}, batched={get_aval(self.val).str_long()})"
+
 
 class BatchTrace(Trace):
     """The trace of one `vmap`; `main.global_data` is the axis size."""
@@ -64,9 +68,51 @@ class BatchTrace(Trace):
         rule = batching_rules.get(prim)
         if rule is None:
             raise MissingRuleError('batching', prim)
+        axis_size = self.main.global_data
         with core.tag('batched'):
-            outs, out_dims = rule(self.main.global_data, vals, dims, **params)
+            result = rule(axis_size, vals, dims, **params)
+        expected = out_avals(prim, [t.aval for t in tracers], params)
+        outs, out_dims = checked_batch_result(prim, result, axis_size, expected)
         return [BatchTracer(self, o, d) for o, d in zip(outs, out_dims)]
+
+
+def checked_batch_result(prim, result, axis_size, expected):
+    """A batching rule's `(outs, out_dims)`, checked against the primitive's abstract
+    evaluation of one example (`expected`): two lists, one entry per output; each
+    dim `not_mapped` or an axis of its output holding `axis_size` elements; each
+    output, that axis removed, of the example output's shape and dtype."""
+    if not isinstance(result, (list, tuple)) or len(result) != 2:
+        raise RuleOutputError('batching', prim, "must return a pair (outs, out_dims)",
+                              describe(result), "([out, ...], [out_bdim, ...]), both lists")
+    outs, out_dims = result
+    check_rule_list('batching', prim, 'outs', outs, len(expected))
+    check_rule_list('batching', prim, 'out_dims', out_dims, len(expected))
+    for i, (x, d, want) in enumerate(zip(outs, out_dims, expected)):
+        aval = rule_value_aval('batching', prim, f"outs[{i}]", x, want)
+        if d is not_mapped:
+            if aval.shape != want.shape:
+                raise RuleOutputError(
+                    'batching', prim, f"said outs[{i}] is not batched (out_dims[{i}] = not_mapped), "
+                    f"but its shape is not the shape of one example's output", describe(x),
+                    f"{want.str_short()}; if outs[{i}] holds the whole batch, give its batch axis "
+                    "in out_dims")
+            check_rule_value('batching', prim, f"outs[{i}]", x, want)
+            continue
+        if not isinstance(d, (int, np.integer)) or not 0 <= d < aval.ndim or aval.shape[d] != axis_size:
+            raise RuleOutputError(
+                'batching', prim, f"returned out_dims[{i}] = {d!r}, which is not an axis of "
+                f"outs[{i}] holding the batch of {axis_size}", f"outs[{i}]: {describe(x)}",
+                f"an int d with outs[{i}].shape[d] == {axis_size}, or not_mapped for an output "
+                f"that is the same for every example ({want.str_short()})")
+        example = aval.shape[:d] + aval.shape[d + 1:]
+        if example != want.shape or aval.dtype != want.dtype:
+            batched = want.update(shape=want.shape[:d] + (axis_size,) + want.shape[d:])
+            raise RuleOutputError(
+                'batching', prim, f"returned outs[{i}] with the wrong "
+                f"{'shape' if example != want.shape else 'dtype'} for batch axis {d}",
+                describe(x), f"{batched.str_short()} (one example's {want.str_short()} with the "
+                f"batch of {axis_size} at axis {d})")
+    return outs, out_dims
 
 
 batching_rules = {}
@@ -281,6 +327,54 @@ def _dot_general_rule(axis_size, vals, dims, dimension_numbers, preferred_elemen
 
 
 batching_rules[lax.dot_general_p] = _dot_general_rule
+
+
+def _merge_axis(x, bdim, axis):
+    """Fold batch axis `bdim` into `axis` (numbered without it), batch-major."""
+    x = moveaxis(x, bdim, axis)
+    shape = get_aval(x).shape
+    return lax.reshape(x, shape[:axis] + (shape[axis] * shape[axis + 1],) + shape[axis + 2:])
+
+
+def _split_axis(x, axis, axis_size):
+    """Unfold a batch-major batch out of `axis`: it comes back at position `axis`."""
+    shape = get_aval(x).shape
+    return lax.reshape(x, shape[:axis] + (axis_size, shape[axis] // axis_size) + shape[axis + 1:])
+
+
+def _conv_rule(axis_size, vals, dims, *, dimension_numbers, feature_group_count, **params):
+    """A batch of lhs is more images (fold it into N); a batch of kernels is more
+    output features (fold it into O); a batch of both is more feature groups."""
+    (lhs, rhs), (ldim, rdim) = vals, dims
+    dn, groups = dimension_numbers, feature_group_count
+    conv = lambda x, y, g: lax.conv_general_dilated_p.bind(
+        x, y, dimension_numbers=dn, feature_group_count=g, **params)
+    if rdim is not_mapped:
+        out = conv(_merge_axis(lhs, ldim, dn.lhs_spec[0]), rhs, groups)
+        return [_split_axis(out, dn.out_spec[0], axis_size)], [dn.out_spec[0]]
+    if ldim is not_mapped and groups == 1:
+        out = conv(lhs, _merge_axis(rhs, rdim, dn.rhs_spec[0]), 1)
+        return [_split_axis(out, dn.out_spec[1], axis_size)], [dn.out_spec[1]]
+    # Both batched (or kernels batched with groups: then lhs is broadcast): each
+    # example's groups become groups of one convolution with axis_size * groups.
+    lhs = _merge_axis(bdim_at_front(lhs, ldim, axis_size), 0, dn.lhs_spec[1])
+    rhs = _merge_axis(rhs, rdim, dn.rhs_spec[0])
+    out = conv(lhs, rhs, axis_size * groups)
+    return [_split_axis(out, dn.out_spec[1], axis_size)], [dn.out_spec[1]]
+
+
+def _reduce_window_rule(prim):
+    def rule(axis_size, vals, dims, window_dimensions, window_strides, padding):
+        (x,), (xdim,) = vals, dims
+        out = prim.bind(bdim_at_front(x, xdim, axis_size), window_dimensions=(1, *window_dimensions),
+                        window_strides=(1, *window_strides), padding=((0, 0), *padding))
+        return [out], [0]
+    return rule
+
+
+batching_rules[lax.conv_general_dilated_p] = _conv_rule
+for _prim in (lax.reduce_window_sum_p, lax.reduce_window_max_p, lax.reduce_window_min_p):
+    batching_rules[_prim] = _reduce_window_rule(_prim)
 
 
 # --- indexing: batched indices become gathers and scatters over the batch axis too ---------------

@@ -25,8 +25,8 @@ import threading
 
 import numpy as np
 
-from . import dtypes
-from .errors import (TracerBoolConversionError, TracerIntegerConversionError,
+from . import dtypes, settings
+from .errors import (RuleOutputError, TracerBoolConversionError, TracerIntegerConversionError,
                      TracerArrayConversionError, ConcretizationTypeError, UnexpectedTracerError,
                      MissingRuleError, concretization_message, conversion_message)
 
@@ -103,6 +103,10 @@ class ShapedArray:
         """`f32[3,4]`, as jaxprs print it."""
         return f"{dtypes.short_name(self.dtype)}[{','.join(map(str, self.shape))}]"
 
+    def str_long(self):
+        """`~float32[3,4]`, as printed tracers show it (`~` marks a weak type)."""
+        return f"{'~' if self.weak_type else ''}{self.dtype.name}[{','.join(map(str, self.shape))}]"
+
     def update(self, shape=None, dtype=None, weak_type=None):
         return ShapedArray(self.shape if shape is None else shape,
                            self.dtype if dtype is None else dtype,
@@ -161,8 +165,10 @@ class ConcreteArray(ShapedArray):
 
 def raise_to_shaped(aval, weak_type=None):
     """Forget the value: the abstraction jit and make_jaxpr trace with."""
-    return ShapedArray(aval.shape, aval.dtype,
-                       aval.weak_type if weak_type is None else weak_type)
+    out = ShapedArray.__new__(ShapedArray)   # aval's fields are already normalized
+    out.shape, out.dtype = aval.shape, aval.dtype
+    out.weak_type = aval.weak_type if weak_type is None else bool(weak_type)
+    return out
 
 
 def get_aval(x):
@@ -267,8 +273,10 @@ class Tracer:
         raise TypeError(f"unhashable type: {type(self).__name__} (traced arrays cannot be "
                         "dict keys or static arguments; pass a Python value instead)")
 
+    # `print(x)` inside a transformation shows what it knows of x; each
+    # transformation's tracer prints the way JAX's does (`JitTracer(~float32[])`).
     def __repr__(self):
-        return f"Traced<{self.aval.str_short()}>with<{self._trace}>"
+        return f"{type(self).__name__}({self.aval.str_long()})"
 
 
 def _tracer_context(tracer):
@@ -308,7 +316,11 @@ class EvalTrace(Trace):
 
     def process_primitive(self, prim, args, params):
         outs = prim.impl(*args, **params)
-        return outs if prim.multiple_results else [outs]
+        outs = outs if prim.multiple_results else [outs]
+        if settings.CHECK_IMPLS:   # TT_DEBUG=1 and the tests: not on the eager hot path
+            expected = out_avals(prim, [get_aval(a) for a in args], params)
+            check_rule_outputs('impl', prim, 'its result', outs, expected)
+        return outs
 
 
 class TraceState(threading.local):
@@ -420,3 +432,64 @@ def tag(name):
 
 def current_tag():
     return max(trace_state.tags, key=TAG_PRIORITY.__getitem__, default='primal')
+
+
+# --- checking what a rule returned ---------------------------------------------
+# Every rule's result is checked against the primitive's abstract evaluation, so a
+# wrong rule (a student's or ours) fails at the rule, never later as a wrong number.
+
+def out_avals(prim, avals_in, params):
+    """What `prim` returns for inputs of these avals: a list, one aval per output."""
+    out = prim.abstract_eval(*[a if type(a) is ShapedArray else raise_to_shaped(a) for a in avals_in],
+                             **params)
+    return list(out) if prim.multiple_results else [out]
+
+
+def describe(x):
+    """A rule's result as an error message shows it: `[f32[3], Zero(f32[])]`."""
+    if isinstance(x, (list, tuple)):
+        inner = ', '.join(map(describe, x))
+        return f"[{inner}]" if isinstance(x, list) else f"({inner}{',' if len(x) == 1 else ''})"
+    if isinstance(x, Tracer) or hasattr(x, 'block_until_ready'):   # a tracer or an Array
+        return f"an array {get_aval(x).str_short()}"
+    if hasattr(x, 'aval'):   # ad_util.Zero, transpose.UndefPrimal
+        return repr(x)
+    try:
+        return f"a {type(x).__name__} {get_aval(x).str_short()}"
+    except TypeError:
+        return f"{x!r} (a {type(x).__name__}, not an array)"
+
+
+def check_rule_outputs(kind, prim, what, outs, expected):
+    """`outs` (a list from a `kind` rule of `prim`) must hold one value per aval of
+    `expected`, each of that shape and dtype (weak types may differ). An entry of
+    `expected` that is None is not checked; a value with an `aval` but no array
+    (a symbolic `Zero`) is checked by that aval."""
+    check_rule_list(kind, prim, what, outs, len(expected))
+    for i, (x, want) in enumerate(zip(outs, expected)):
+        if want is not None:
+            check_rule_value(kind, prim, f"{what}[{i}]", x, want)
+
+
+def check_rule_list(kind, prim, what, outs, n):
+    if not isinstance(outs, (list, tuple)) or len(outs) != n:
+        raise RuleOutputError(kind, prim, f"must return {what} as a list of {n} "
+                              f"(one entry per {'operand' if kind == 'transpose' else 'output'})",
+                              describe(outs), f"a list of {n}")
+
+
+def rule_value_aval(kind, prim, what, x, want):
+    """The aval of `x`, one entry of a rule's result; an error if it is not an array."""
+    try:
+        return x.aval if hasattr(x, 'aval') else get_aval(x)
+    except TypeError:
+        raise RuleOutputError(kind, prim, f"returned something that is not an array as {what}",
+                              describe(x), f"an array {want.str_short()}") from None
+
+
+def check_rule_value(kind, prim, what, x, want):
+    aval = rule_value_aval(kind, prim, what, x, want)
+    if aval.shape != want.shape or aval.dtype != want.dtype:
+        wrong = 'shape' if aval.shape != want.shape else 'dtype'
+        raise RuleOutputError(kind, prim, f"returned {what} with the wrong {wrong}",
+                              describe(x), want.str_short())

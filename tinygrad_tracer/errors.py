@@ -21,6 +21,11 @@ class TracerArrayConversionError(TinyTracerError, TypeError):
     """NumPy (`np.asarray(x)`, `np.sin(x)`, ...) was called on a traced value."""
 
 
+class NonConcreteBooleanIndexError(TinyTracerError, IndexError):
+    """`x[mask]` with a traced boolean mask: the result's shape would depend on
+    the mask's values, which jit does not know."""
+
+
 class UnexpectedTracerError(TinyTracerError):
     """A tracer escaped the transformation that created it (a 'leaked' tracer)."""
 
@@ -33,6 +38,22 @@ class MissingRuleError(TinyTracerError, NotImplementedError):
             f"No {transform} rule for primitive '{prim}'. Every primitive needs one entry "
             f"in the {transform} rule table; add it next to the other rules of that "
             f"transformation.")
+
+
+class RuleOutputError(TinyTracerError, TypeError):
+    """A primitive's rule (impl, JVP, transpose or batching) returned something other
+    than what the primitive's abstract evaluation says it must: the wrong structure,
+    shape, dtype or batch dim. Raised at the rule, before the mistake becomes a
+    wrong number further on."""
+
+    def __init__(self, kind, prim, problem, returned, expected):
+        self.kind, self.prim = kind, prim
+        super().__init__(
+            f"The {kind} rule of primitive '{prim}' {problem}.\n"
+            f"  it returned: {returned}\n"
+            f"  expected:    {expected}\n"
+            f"Fix the {kind} rule registered for '{prim}'; what it must return is what the "
+            f"primitive's abstract evaluation gives for the same inputs.")
 
 
 def concretization_message(aval, what, context=""):

@@ -102,6 +102,9 @@ class JaxprTracer(Tracer):
     def __init__(self, trace, aval, deps=frozenset()):
         self._trace, self.aval, self.deps = trace, aval, deps
 
+    def __repr__(self):   # JAX's name for a value recorded by jit or make_jaxpr
+        return f"JitTracer({self.aval.str_long()})"
+
     @property
     def debug_info(self):
         builder = self._trace.main.global_data

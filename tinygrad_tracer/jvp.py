@@ -28,13 +28,16 @@ are built by three helpers: `defjvp` (one partial derivative per operand),
 `deflinear` (the primitive is linear in some operands: apply it to the
 tangents) and `defzero` (not differentiable: the tangent is zero).
 """
+import itertools
+
 import numpy as np
 
 from . import core, dtypes, lax
 from .ad_util import Zero, add_tangents, full_like, instantiate_flags, instantiate_zeros, tangent_aval
 from .array import Array
-from .core import Trace, Tracer, bind, get_aval, raise_to_shaped
-from .errors import MissingRuleError
+from .core import (Trace, Tracer, bind, check_rule_list, check_rule_outputs, describe, get_aval,
+                   out_avals, raise_to_shaped)
+from .errors import MissingRuleError, RuleOutputError
 from .jaxpr import eval_jaxpr, trace_to_jaxpr
 
 jvp_rules = {}
@@ -58,6 +61,19 @@ class JVPTracer(Tracer):
         # A zero tangent carries no derivative: the value may leave as its primal.
         return core.full_lower(self.primal) if isinstance(self.tangent, Zero) else self
 
+    def __repr__(self):
+        # Under grad (linearize) the tangent is still unknown: only its type
+        # can be shown, and JAX calls that tracer a GradTracer.
+        primal = core.full_lower(self.primal)
+        primal = primal if isinstance(primal, Tracer) else np.asarray(primal)
+        tangent_main = getattr(getattr(self.tangent, '_trace', None), 'main', None)
+        if getattr(tangent_main, 'name', None) == 'linearize':
+            return f"GradTracer(primal={primal}, typeof(tangent)={self.tangent.aval.str_short()})"
+        tangent = self.tangent
+        if not isinstance(tangent, (Tracer, Zero)):
+            tangent = np.asarray(tangent)
+        return f"JVPTracer(primal={primal}, tangent={tangent})"
+
 
 class JVPTrace(Trace):
     def pure(self, val):
@@ -75,10 +91,26 @@ class JVPTrace(Trace):
         rule = jvp_rules.get(prim)
         if rule is None:
             raise MissingRuleError('jvp', prim)
-        primals_out, tangents_out = rule(primals, tangents, **params)
+        primals_out, tangents_out = checked_jvp_result(prim, rule(primals, tangents, **params),
+                                                       out_avals(prim, map(get_aval, primals), params))
         # Integer and boolean outputs (argmax, comparisons, ...) have zero tangents.
         return [JVPTracer(self, p, t if dtypes.is_float(get_aval(p).dtype) else Zero.like(p))
                 for p, t in zip(primals_out, tangents_out)]
+
+
+def checked_jvp_result(prim, result, expected):
+    """A JVP rule's `(primals_out, tangents_out)`, checked against the primitive's
+    abstract evaluation `expected`: two lists, one entry per output, each primal of
+    the output's shape and dtype, each tangent (of a float output) too."""
+    if not isinstance(result, (list, tuple)) or len(result) != 2:
+        raise RuleOutputError('jvp', prim, "must return a pair (primals_out, tangents_out)",
+                              describe(result), "([primal, ...], [tangent, ...]), both lists")
+    primals_out, tangents_out = result
+    check_rule_outputs('jvp', prim, 'primals_out', primals_out, expected)
+    check_rule_list('jvp', prim, 'tangents_out', tangents_out, len(expected))
+    check_rule_outputs('jvp', prim, 'tangents_out', tangents_out,
+                       [a if dtypes.is_float(a.dtype) else None for a in expected])
+    return primals_out, tangents_out
 
 
 def jvp_flat(f, primals, tangents):
@@ -297,6 +329,48 @@ defjvp(lax.min_p, _chooser_partial(lax.lt), _chooser_partial(lax.gt))
 defjvp(lax.dot_general_p,
        lambda t, out, x, y, **params: bind(lax.dot_general_p, t, y, **params),
        lambda t, out, x, y, **params: bind(lax.dot_general_p, x, t, **params))
+# A convolution is bilinear, like dot_general: d(x * y) = dx * y + x * dy.
+defjvp(lax.conv_general_dilated_p,
+       lambda t, out, x, y, **params: bind(lax.conv_general_dilated_p, t, y, **params),
+       lambda t, out, x, y, **params: bind(lax.conv_general_dilated_p, x, t, **params))
+deflinear(lax.reduce_window_sum_p)
+
+
+def _window_patches(x, fill, window_dimensions, window_strides, padding):
+    """Every window offset's strided view of the padded x, stacked on a new axis 0:
+    shape (prod(window), *output shape). Built from pad and slice, whose rules exist."""
+    padded = lax.pad(x, lax.full((), fill, get_aval(x).dtype), [(lo, hi, 0) for lo, hi in padding])
+    out_shape = [(n - k) // s + 1 for n, k, s in zip(get_aval(padded).shape, window_dimensions, window_strides)]
+    views = []
+    for offset in itertools.product(*map(range, window_dimensions)):
+        limit = [o + (m - 1) * s + 1 for o, m, s in zip(offset, out_shape, window_strides)]
+        views.append(lax.expand_dims(lax.slice(padded, offset, limit, window_strides), (0,)))
+    return lax.concatenate(views, 0)
+
+
+def _reduce_window_chooser_jvp(prim, choose, fill):
+    """max/min pooling: each output's tangent is the tangent of the element its
+    window chose (the first one on a tie)."""
+    def rule(primals, tangents, **params):
+        (x,), (t,) = primals, tangents
+        out = bind(prim, x, **params)
+        if isinstance(t, Zero):
+            return [out], [Zero.like(out)]
+        with core.tag('tangent'):
+            xs = _window_patches(x, fill(get_aval(x).dtype), **params)
+            ts = _window_patches(t, 0, **params)
+            shape = get_aval(ts).shape
+            which = lax.broadcast_in_dim(choose(xs, 0, np.int32), shape, tuple(range(1, len(shape))))
+            chosen = lax.eq(lax.broadcasted_iota(np.int32, shape, 0), which)
+            picked = lax.select(chosen, ts, full_like(ts, 0))
+            return [out], [lax.reduce_sum(picked, (0,))]
+    jvp_rules[prim] = rule
+
+
+_reduce_window_chooser_jvp(lax.reduce_window_max_p, lax.argmax,
+                           lambda dtype: -np.inf if dtypes.is_float(dtype) else np.iinfo(dtype).min)
+_reduce_window_chooser_jvp(lax.reduce_window_min_p, lax.argmin,
+                           lambda dtype: np.inf if dtypes.is_float(dtype) else np.iinfo(dtype).max)
 
 # Not differentiable (piecewise constant, integer or boolean valued).
 for _prim in [lax.sign_p, lax.floor_p, lax.ceil_p, lax.round_p, lax.is_finite_p, lax.not_p,

@@ -13,6 +13,7 @@ The table is read in three parts, all re-exported here:
   lax.py (this file)   shapes, reductions, contraction, iota, sort; and which
                        divisions XLA computes by a reciprocal
   _lax_slicing.py      slices, dynamic slices, gather and scatter
+  _lax_conv.py         convolutions (conv_general_dilated) and window reductions (reduce_window)
 Where NumPy and XLA round differently (summation order, integer division,
 float-to-int conversion) the impls call `_lax_xla`, which says how XLA does it.
 
@@ -31,6 +32,7 @@ from ._lax_elementwise import *   # noqa: F401,F403  (the elementwise table and 
 from ._lax_elementwise import (ANY, BOOL, NUM, check_kind, convert_element_type, def_primitive,
                                div_p, primitives)
 from ._lax_slicing import *   # noqa: F401,F403  (slices, gather, scatter)
+from ._lax_conv import *   # noqa: F401,F403  (convolutions, window reductions)
 from ._lax_xla import divides_by_reciprocal   # noqa: F401  (jnp and the backends ask lax)
 from .core import ShapedArray, bind, get_aval
 from .jaxpr import Jaxpr, JaxprEqn, Literal

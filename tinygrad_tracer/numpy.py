@@ -20,6 +20,7 @@ imports only the parts above it in this list:
   _numpy_reduce.py       reductions, cumulative ops, sorting and searching, comparisons
   _numpy_linalg.py       dot, matmul, tensordot, einsum, diagonals, triangles,
                          `jnp.linalg.norm`
+  _numpy_signal.py       convolve, correlate, interp, histogram, gcd, lcm, cross
   _indexing.py           `x[idx]`, `x.at[idx]`, and the operators of Array and Tracer,
                          installed when it is imported
 """
@@ -31,4 +32,5 @@ from ._numpy_elementwise import *   # noqa: F401,F403
 from ._numpy_arrange import *       # noqa: F401,F403
 from ._numpy_reduce import *        # noqa: F401,F403
 from ._numpy_linalg import *        # noqa: F401,F403
+from ._numpy_signal import *        # noqa: F401,F403
 from . import _indexing             # noqa: F401  (installs x[idx], x.at and the operators)

@@ -39,7 +39,7 @@ import itertools
 
 from . import core
 from .ad_util import instantiate_flags
-from .core import Trace, Tracer, bind, get_aval, raise_to_shaped
+from .core import Trace, Tracer, bind, check_rule_outputs, get_aval, out_avals, raise_to_shaped
 from .jaxpr import ClosedJaxpr, Jaxpr, JaxprEqn, Var, inline_literals, eval_jaxpr, trace_to_jaxpr
 
 partial_eval_rules = {}
@@ -136,11 +136,13 @@ class PartialEvalTrace(Trace):
         if all(t.pval.is_known for t in tracers):   # everything known: just compute it
             outs = bind(prim, *[t.pval.const for t in tracers], **params)
             return outs if prim.multiple_results else [outs]
+        avals_out = out_avals(prim, [t.aval for t in tracers], params)
         rule = partial_eval_rules.get(prim)
         if rule is not None:
-            return rule(self, tracers, **params)
-        avals_out = prim.abstract_eval(*[t.aval for t in tracers], **params)
-        return self.stage(prim, tracers, params, avals_out if prim.multiple_results else [avals_out])
+            outs = rule(self, tracers, **params)
+            check_rule_outputs('partial_eval', prim, 'its output tracers', outs, avals_out)
+            return outs
+        return self.stage(prim, tracers, params, avals_out)
 
 
 def tracers_to_jaxpr(tracers_in, tracers_out):

@@ -11,6 +11,11 @@ used, as `settings.DEBUG`, so it may be changed at run time:
                  compiling backend leaves to its NumPy impl
     TT_DEBUG=2   also each compiled program and kernel (with its compile time)
 
+`CHECK_IMPLS` (on under `TT_DEBUG=1`, and in the test suite) checks every
+primitive's NumPy impl result against its abstract evaluation when it runs
+eagerly; off by default, since it costs an abstract evaluation per eager op.
+(JVP, transpose and batching rule results are always checked.)
+
 This module is not called `config`: the package exports the Config object
 under that name, which would hide the module.
 """
@@ -50,6 +55,7 @@ class Config:
 config = Config()
 
 DEBUG = int(os.environ.get('TT_DEBUG', '0') or 0)
+CHECK_IMPLS = DEBUG >= 1
 
 
 def log(msg):

@@ -24,8 +24,8 @@ import numpy as np
 
 from . import core, lax
 from .array import Array
-from .core import bind, get_aval
-from .errors import MissingRuleError
+from .core import bind, check_rule_list, check_rule_value, describe, get_aval
+from .errors import MissingRuleError, RuleOutputError
 from .jaxpr import Literal, literal_value, trace_to_jaxpr
 from .ad_util import Zero, add_tangents, full_like, instantiate_zeros, zeros_like_aval
 
@@ -98,15 +98,27 @@ def backward_pass(jaxpr, consts, args, cts):
                 raise MissingRuleError('transpose', eqn.primitive)
             args_in = list(map(read_primal, eqn.inputs))
             cts_in = rule([instantiate_zeros(ct) for ct in cts_out], *args_in, **eqn.params)
-            for i, (x, a, ct) in enumerate(zip(eqn.inputs, args_in, cts_in)):
-                if ct is None and is_undefined(a):   # None would silently mean "zero"
-                    raise TypeError(
-                        f"The transpose rule of {eqn.primitive.name} returned None for its linear "
-                        f"operand {i} ({a.aval.str_short()}). A rule must return a cotangent for "
-                        "every UndefPrimal operand (a Zero(aval) if it really is zero).")
+            check_transpose_result(eqn.primitive, cts_in, args_in)
+            for x, ct in zip(eqn.inputs, cts_in):
                 write_ct(x, ct)
     return [ct_env.get(v, Zero(v.aval)) if is_undefined(a) else None
             for v, a in zip(jaxpr.invars, args)]
+
+
+def check_transpose_result(prim, cts_in, args):
+    """A transpose rule must return one entry per operand, and for each linear
+    (`UndefPrimal`) operand a cotangent of exactly that operand's shape and dtype:
+    an input broadcast by the primitive needs its cotangent summed back."""
+    check_rule_list('transpose', prim, 'its cotangents', cts_in, len(args))
+    for i, (a, ct) in enumerate(zip(args, cts_in)):
+        if not is_undefined(a):
+            continue
+        if ct is None:   # None would silently mean "zero"
+            raise RuleOutputError(
+                'transpose', prim, f"returned None for its linear operand {i}", describe(cts_in),
+                f"a cotangent {a.aval.str_short()} for every UndefPrimal operand "
+                "(a Zero(aval) if it really is zero)")
+        check_rule_value('transpose', prim, f"the cotangent of operand {i}", ct, a.aval)
 
 
 def transpose_jaxpr(closed_jaxpr, linear):
@@ -340,6 +352,89 @@ transpose_rules[lax.pad_p] = _pad_transpose
 transpose_rules[lax.concatenate_p] = _concatenate_transpose
 transpose_rules[lax.select_n_p] = _select_n_transpose
 transpose_rules[lax.dot_general_p] = _dot_general_transpose
+
+
+def _conv_split(x, axis, groups):
+    """x cut into `groups` equal pieces along `axis`."""
+    shape = get_aval(x).shape
+    size = shape[axis] // groups
+    return [lax.slice(x, [g * size if d == axis else 0 for d in range(len(shape))],
+                      [(g + 1) * size if d == axis else n for d, n in enumerate(shape)])
+            for g in range(groups)]
+
+
+def _swap(spec):
+    return (spec[1], spec[0]) + tuple(spec[2:])
+
+
+def _conv_lhs_cotangent(ct, rhs, lhs_shape, window_strides, padding, lhs_dilation, rhs_dilation,
+                        dimension_numbers):
+    """x̄ for one feature group: ct convolved with the flipped kernel (in and out
+    features swapped), strides and input dilation trading places."""
+    dn = dimension_numbers
+    rhs_shape = get_aval(rhs).shape
+    pads = lax.conv_vjp_lhs_padding(
+        [lhs_shape[d] for d in dn.lhs_spec[2:]], [rhs_shape[d] for d in dn.rhs_spec[2:]],
+        window_strides, [get_aval(ct).shape[d] for d in dn.out_spec[2:]], padding,
+        lhs_dilation, rhs_dilation)
+    return bind(lax.conv_general_dilated_p, ct, lax.rev(rhs, dn.rhs_spec[2:]),
+                window_strides=lhs_dilation, padding=pads, lhs_dilation=window_strides,
+                rhs_dilation=rhs_dilation, feature_group_count=1,
+                dimension_numbers=lax.ConvDimensionNumbers(dn.out_spec, _swap(dn.rhs_spec), dn.lhs_spec))
+
+
+def _conv_rhs_cotangent(ct, lhs, rhs_shape, window_strides, padding, lhs_dilation, rhs_dilation,
+                        dimension_numbers):
+    """ȳ for one feature group: lhs convolved with ct, batch and feature axes
+    swapped (the batch is what is summed over), strides and kernel dilation
+    trading places."""
+    dn = dimension_numbers
+    lhs_shape = get_aval(lhs).shape
+    pads = lax.conv_vjp_rhs_padding(
+        [lhs_shape[d] for d in dn.lhs_spec[2:]], [rhs_shape[d] for d in dn.rhs_spec[2:]],
+        window_strides, [get_aval(ct).shape[d] for d in dn.out_spec[2:]], padding,
+        lhs_dilation, rhs_dilation)
+    return bind(lax.conv_general_dilated_p, lhs, ct, window_strides=rhs_dilation, padding=pads,
+                lhs_dilation=lhs_dilation, rhs_dilation=window_strides, feature_group_count=1,
+                dimension_numbers=lax.ConvDimensionNumbers(_swap(dn.lhs_spec), _swap(dn.out_spec),
+                                                           _swap(dn.rhs_spec)))
+
+
+def _conv_transpose(cts, lhs, rhs, *, feature_group_count, **params):
+    """Both gradient convolutions; feature groups are independent convolutions,
+    so each group is transposed on its own and the pieces concatenated."""
+    ct, = cts
+    if is_undefined(lhs) and is_undefined(rhs):
+        _nonlinear('conv_general_dilated')
+    dn, groups = params['dimension_numbers'], feature_group_count
+    ct_groups = _conv_split(ct, dn.out_spec[1], groups)
+    if is_undefined(lhs):
+        shape = list(lhs.aval.shape)
+        shape[dn.lhs_spec[1]] //= groups
+        pieces = [_conv_lhs_cotangent(c, r, shape, **params)
+                  for c, r in zip(ct_groups, _conv_split(rhs, dn.rhs_spec[0], groups))]
+        return [lax.concatenate(pieces, dn.lhs_spec[1]), None]
+    shape = rhs.aval.shape
+    pieces = [_conv_rhs_cotangent(c, x, shape, **params)
+              for c, x in zip(ct_groups, _conv_split(lhs, dn.lhs_spec[1], groups))]
+    return [None, lax.concatenate(pieces, dn.rhs_spec[0])]
+
+
+def _reduce_window_sum_transpose(cts, x, *, window_dimensions, window_strides, padding):
+    """Each input element was added into every window that covers it: spread ct
+    back out (strides become interior padding) and sum it over the same windows."""
+    ct, = cts
+    ones = (1,) * len(window_dimensions)
+    pads = lax.conv_vjp_lhs_padding(x.aval.shape, window_dimensions, window_strides,
+                                    get_aval(ct).shape, padding, ones, ones)
+    spread = lax.pad(ct, Array(np.zeros((), get_aval(ct).dtype)),
+                     [(lo, hi, s - 1) for (lo, hi), s in zip(pads, window_strides)])
+    return [bind(lax.reduce_window_sum_p, spread, window_dimensions=window_dimensions,
+                 window_strides=ones, padding=((0, 0),) * len(ones))]
+
+
+transpose_rules[lax.conv_general_dilated_p] = _conv_transpose
+transpose_rules[lax.reduce_window_sum_p] = _reduce_window_sum_transpose
 transpose_rules[lax.dynamic_slice_p] = _dynamic_slice_transpose
 transpose_rules[lax.dynamic_update_slice_p] = _dynamic_update_slice_transpose
 transpose_rules[lax.gather_p] = _gather_transpose

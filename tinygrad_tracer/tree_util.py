@@ -27,7 +27,9 @@ __all__ = [
     "PyTreeDef", "tree_flatten", "tree_unflatten", "tree_leaves", "tree_structure",
     "tree_map", "tree_reduce", "tree_all", "tree_transpose", "all_leaves",
     "flatten_up_to", "register_pytree_node", "register_pytree_node_class",
-    "register_dataclass", "tree_namespace",
+    "register_dataclass", "tree_namespace", "SequenceKey", "DictKey", "GetAttrKey",
+    "FlattenedIndexKey", "keystr", "tree_flatten_with_path", "tree_leaves_with_path",
+    "tree_map_with_path",
 ]
 
 
@@ -37,28 +39,30 @@ class _NodeKind:
     """How to take one node type apart and put it back together.
 
     ``flatten(x) -> (children, aux)`` and ``unflatten(node_type, aux, children)``.
-    ``kind`` only picks how the node is printed and described in errors.
+    ``kind`` only picks how the node is printed and described in errors;
+    ``field_names``, when known, names the children in key paths (``.w``).
     """
-    def __init__(self, kind, flatten, unflatten):
+    def __init__(self, kind, flatten, unflatten, field_names=None):
         self.kind, self.flatten, self.unflatten = kind, flatten, unflatten
+        self.field_names = field_names
 
 
 _registry = {}
 
 
-def _add(node_type, kind, flatten, unflatten):
+def _add(node_type, kind, flatten, unflatten, field_names=None):
     if node_type in _registry:
         raise ValueError(f"Duplicate pytree node registration: {node_type!r} is already "
                          "registered as a pytree node type (register each type only once).")
-    _registry[node_type] = _NodeKind(kind, flatten, unflatten)
+    _registry[node_type] = _NodeKind(kind, flatten, unflatten, field_names)
 
 
 def _sorted_keys(d):
     # Sorting makes {'a': 1, 'b': 2} and {'b': 2, 'a': 1} the same structure.
     try:
         return tuple(sorted(d))
-    except TypeError as e:  # e.g. {1: .., 'a': ..}
-        raise TypeError(f"pytree dict keys must be sortable, got keys {list(d)!r}: {e}") from None
+    except TypeError as e:  # e.g. {1: .., 'a': ..}; a ValueError, as in JAX
+        raise ValueError(f"pytree dict keys must be sortable, got keys {list(d)!r}: {e}") from None
 
 
 def _flatten_dict(x):
@@ -99,7 +103,9 @@ def register_pytree_node(nodetype, flatten_func, unflatten_func):
 
     ``flatten_func(x) -> (children, aux_data)``; ``unflatten_func(aux_data,
     children) -> x``. ``aux_data`` is the static part (kept in the treedef):
-    it must be hashable and comparable with ``==``.
+    it must be comparable with ``==``, and should be hashable (unhashable aux
+    data such as a dict works, as in JAX, but ``jit``'s cache then compares it
+    by ``==`` against every entry of the same type).
 
         >>> class Pair:
         ...     def __init__(self, a, b): self.a, self.b = a, b
@@ -179,7 +185,7 @@ def register_dataclass(nodetype=None, data_fields=None, meta_fields=None):
     def unflatten(aux, children):
         return nodetype(**dict(zip(data_fields, children)), **dict(zip(meta_fields, aux)))
 
-    register_pytree_node(nodetype, flatten, unflatten)
+    _add(nodetype, "custom", flatten, lambda t, aux, cs: unflatten(aux, cs), field_names=data_fields)
     return nodetype
 
 
@@ -256,7 +262,14 @@ class PyTreeDef:
                 and self._children == other._children)
 
     def __hash__(self):
-        return hash((self._type, self._aux, self._children))
+        # Aux data only has to be comparable with ``==`` (a custom node may keep a
+        # dict there, as JAX allows): unhashable aux data hashes by its type, and
+        # ``__eq__`` then tells equal-hash treedefs apart.
+        try:
+            aux_hash = hash(self._aux)
+        except TypeError:
+            aux_hash = hash(type(self._aux))
+        return hash((self._type, aux_hash, self._children))
 
     def __repr__(self):
         return f"PyTreeDef({self._str()})"
@@ -271,9 +284,8 @@ class PyTreeDef:
             return "(" + ", ".join(cs) + ("," if len(cs) == 1 else "") + ")"
         if kind == "list":
             return "[" + ", ".join(cs) + "]"
-        if kind == "namedtuple":
-            fields = ", ".join(f"{f}={c}" for f, c in zip(self._type._fields, cs))
-            return f"{self._type.__name__}({fields})"
+        if kind == "namedtuple":   # as JAX prints it: a custom node tagged with the class
+            return f"CustomNode(namedtuple[{self._type.__name__}], [{', '.join(cs)}])"
         if kind in ("dict", "ordereddict", "defaultdict"):
             keys = self._aux[1] if kind == "defaultdict" else self._aux
             body = "{" + ", ".join(f"{k!r}: {c}" for k, c in zip(keys, cs)) + "}"
@@ -318,16 +330,83 @@ def _describe(node_type, aux, n_children):
     return f"a {node_type.__name__} node with aux data {aux!r}"
 
 
+# ------------------------------------------------------------------ key paths
+
+# One step of a path from the root to a leaf; a path is a tuple of them, and
+# `keystr` joins their strings: (DictKey('a'), SequenceKey(0)) is "['a'][0]".
+@dataclasses.dataclass(frozen=True)
+class SequenceKey:
+    """The child at position `idx` of a tuple or list: prints `[0]`."""
+    idx: int
+
+    def __str__(self):
+        return f"[{self.idx!r}]"
+
+
+@dataclasses.dataclass(frozen=True)
+class DictKey:
+    """The child under `key` of a dict: prints `['a']`."""
+    key: object
+
+    def __str__(self):
+        return f"[{self.key!r}]"
+
+
+@dataclasses.dataclass(frozen=True)
+class GetAttrKey:
+    """The field `name` of a namedtuple or registered dataclass: prints `.x`."""
+    name: str
+
+    def __str__(self):
+        return f".{self.name}"
+
+
+@dataclasses.dataclass(frozen=True)
+class FlattenedIndexKey:
+    """The child at position `key` of a registered node's flattened children."""
+    key: int
+
+    def __str__(self):
+        return f"[<flat index {self.key}>]"
+
+
 def _child_keys(node_type, aux, n):
-    """How to print the path to each child: [0], ['a'], .x"""
+    """The key of each child of a node: its step in a path."""
     kind = _node_kind(node_type).kind
     if kind in ("dict", "ordereddict"):
-        return [f"[{k!r}]" for k in aux]
+        return [DictKey(k) for k in aux]
     if kind == "defaultdict":
-        return [f"[{k!r}]" for k in aux[1]]
+        return [DictKey(k) for k in aux[1]]
     if kind == "namedtuple":
-        return [f".{f}" for f in node_type._fields]
-    return [f"[{i}]" for i in range(n)]
+        return [GetAttrKey(f) for f in node_type._fields]
+    if kind == "custom":
+        names = _node_kind(node_type).field_names
+        return [GetAttrKey(f) for f in names] if names else [FlattenedIndexKey(i) for i in range(n)]
+    return [SequenceKey(i) for i in range(n)]
+
+
+def keystr(keys, *, simple=False, separator=""):
+    """A path as text: ``keystr((DictKey('a'), SequenceKey(0)))`` is ``"['a'][0]"``.
+
+    ``simple=True`` writes just each key's value, joined by ``separator``:
+    ``keystr(path, simple=True, separator='/')`` is ``"a/0"``.
+    """
+    if not simple:
+        return separator.join(map(str, keys))
+    values = [next(iter(dataclasses.asdict(k).values())) for k in keys]
+    return separator.join(map(str, values))
+
+
+def _leaf_paths(x, is_leaf, path, out):
+    """Append the path of each leaf of ``x``, in ``tree_flatten``'s order."""
+    kind = None if is_leaf is not None and is_leaf(x) else _node_kind(type(x))
+    if kind is None:
+        out.append(path)
+        return
+    children, aux = kind.flatten(x)
+    children = list(children)
+    for key, child in zip(_child_keys(type(x), aux, len(children)), children):
+        _leaf_paths(child, is_leaf, path + (key,), out)
 
 
 def _match(treedef, tree, path="tree"):
@@ -357,7 +436,7 @@ def _match(treedef, tree, path="tree"):
     keys = _child_keys(treedef._type, treedef._aux, len(children))
     out = []
     for key, child, sub in zip(keys, children, treedef._children):
-        out.extend(_match(sub, child, path + key))
+        out.extend(_match(sub, child, path + str(key)))
     return out
 
 
@@ -407,15 +486,49 @@ def tree_map(f, tree, *rest, is_leaf=None):
         {'a': 11, 'b': (22, 33)}
     """
     leaves, treedef = tree_flatten(tree, is_leaf)
+    others = _rest_leaves(treedef, rest, "tree_map")
+    return treedef.unflatten(f(*xs) for xs in zip(leaves, *others))
+
+
+def _rest_leaves(treedef, rest, who):
+    """The subtrees of each tree in ``rest`` at ``treedef``'s leaves (a prefix)."""
     others = []
     for i, r in enumerate(rest):
         try:
             others.append(_match(treedef, r, path=f"rest[{i}]"))
         except _Mismatch as e:
-            raise ValueError(f"Tree structures do not match: tree_map(f, tree, *rest) got "
+            raise ValueError(f"Tree structures do not match: {who}(f, tree, *rest) got "
                              f"tree {treedef!r} and rest[{i}] {tree_structure(r)!r}; "
                              f"{e}") from None
-    return treedef.unflatten(f(*xs) for xs in zip(leaves, *others))
+    return others
+
+
+def tree_flatten_with_path(tree, is_leaf=None):
+    """Like ``tree_flatten``, with each leaf's path from the root.
+
+        >>> tree_flatten_with_path({'a': [1, 2]})[0]
+        [((DictKey(key='a'), SequenceKey(idx=0)), 1), ((DictKey(key='a'), SequenceKey(idx=1)), 2)]
+    """
+    leaves, treedef = tree_flatten(tree, is_leaf)
+    paths = []
+    _leaf_paths(tree, is_leaf, (), paths)
+    return list(zip(paths, leaves)), treedef
+
+
+def tree_leaves_with_path(tree, is_leaf=None):
+    """The ``(path, leaf)`` pairs of ``tree``: ``tree_flatten_with_path(tree)[0]``."""
+    return tree_flatten_with_path(tree, is_leaf)[0]
+
+
+def tree_map_with_path(f, tree, *rest, is_leaf=None):
+    """``tree_map`` where ``f`` also gets each leaf's path first.
+
+        >>> tree_map_with_path(lambda path, x: keystr(path), {'a': [1, 2]})
+        {'a': ["['a'][0]", "['a'][1]"]}
+    """
+    pairs, treedef = tree_flatten_with_path(tree, is_leaf)
+    others = _rest_leaves(treedef, rest, "tree_map_with_path")
+    return treedef.unflatten(f(path, x, *xs) for (path, x), *xs in zip(pairs, *others))
 
 
 _no_initializer = object()
@@ -477,4 +590,6 @@ def flatten_fun(fun, in_tree):
 tree_namespace = types.SimpleNamespace(
     map=tree_map, leaves=tree_leaves, structure=tree_structure, flatten=tree_flatten,
     unflatten=tree_unflatten, reduce=tree_reduce, all=tree_all, transpose=tree_transpose,
+    flatten_with_path=tree_flatten_with_path, leaves_with_path=tree_leaves_with_path,
+    map_with_path=tree_map_with_path,
 )

@@ -287,7 +287,9 @@ def int_rem(x, y):
 @njit(cache=True)
 def float_to_int(x, lo, hi, lo_f, hi_f):
     """Truncate x toward zero, saturate to [lo, hi] and map nan to 0, as XLA converts.
-    lo_f / hi_f are the float64 bounds (hi_f may round up, so compare with >=)."""
-    t = np.trunc(np.float64(x))
+    lo_f / hi_f are the float64 bounds (hi_f may round up, so compare with >=); comparing
+    x itself rather than its truncation gives the same answer. (No NumPy function here:
+    `cuda_math` compiles this code as a CUDA device function too.)"""
+    t = np.float64(x)
     out = lo if t <= lo_f else (hi if t >= hi_f else np.int64(t) if t == t else 0)
     return out

@@ -14,6 +14,7 @@ accumulator. `loop_nests.py` puts these lines into a loop nest.
 import builtins
 import keyword
 import math
+import re
 
 import numpy as np
 
@@ -128,14 +129,20 @@ def _abs(eqn, x):
 
 
 def _sign(eqn, x):
-    return _wrap(eqn, f"np.sign({x})")
+    """Selects, not np.sign: the same source compiles for a CPU and a GPU (the sign of
+    0 and -0.0 is 0, of nan nan: `x - x`)."""
+    dtype = _in_dtype(eqn)
+    one, zero = const(1, dtype), const(0, dtype)
+    minus = zero if dtype.kind == 'u' else const(-1, dtype)
+    return _wrap(eqn, f"({one} if {x} > {zero} else ({minus} if {x} < {zero} else {x} - {x}))")
 
 
 def _round(eqn, x):
     if eqn.params.get('rounding_method', 0) == 1:
         return f"np.rint({x})"
-    half = const(0.5, _in_dtype(eqn))
-    return f"np.sign({x}) * np.floor(abs({x}) + {half})"
+    half, zero = const(0.5, _in_dtype(eqn)), const(0, _in_dtype(eqn))
+    away = f"np.floor(abs({x}) + {half})"   # half away from zero
+    return f"({away} if {x} >= {zero} else -{away})"
 
 
 def _rsqrt(eqn, x):
@@ -335,10 +342,14 @@ def _acc_dtype(eqn):
 class Reduction:
     """How a reduction builds its result: accumulators `init` ({name: (value,
     dtype)}), `update` statements (the element is `v`, its index along the
-    reduced axis `i`) and the `final` expression."""
+    reduced axis `i`) and the `final` expression. `merge` statements combine
+    another accumulator of the same elements' later part (`other_acc`,
+    `other_idx`) into this one, for a reduction split between GPU threads; by
+    default the update with the other accumulator as the element."""
 
-    def __init__(self, init, update, final):
+    def __init__(self, init, update, final, merge=None):
         self.init, self.update, self.final = init, update, final
+        self.merge = merge if merge is not None else [re.sub(r"\bv\b", 'other_acc', line) for line in update]
 
 
 def _sum_like(op, identity):
@@ -377,10 +388,15 @@ def _arg(op, start_largest):
     def make(eqn):
         dtype = _in_dtype(eqn)
         nan_first = " | ((v != v) & (acc == acc))" if dtype.kind == 'f' else ""
+        # Merging: the other part's elements come later, unless it began further on.
+        nan_merge = (" | ((other_acc != other_acc) & ((acc == acc) | (other_idx < idx)))"
+                     if dtype.kind == 'f' else "")
         return Reduction({'acc': (_extreme(dtype, start_largest), dtype), 'idx': (0, np.int64)},
                          [f"take = (v {op} acc){nan_first}",   # the first extreme (or nan) wins
                           "idx = i if take else idx", "acc = v if take else acc"],
-                         f"{np_type(eqn.params['index_dtype'])}(idx)")
+                         f"{np_type(eqn.params['index_dtype'])}(idx)",
+                         [f"take = (other_acc {op} acc) | ((other_acc == acc) & (other_idx < idx)){nan_merge}",
+                          "idx = other_idx if take else idx", "acc = other_acc if take else acc"])
     return make
 
 

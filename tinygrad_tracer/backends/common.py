@@ -43,22 +43,25 @@ def cache_dir():
 _IMPORTS = """\
 import math
 
-import numpy as np
+{np_import}
 {numba_import}
 
-from tinygrad_tracer.backends._fastmath import (
+from tinygrad_tracer.backends.{math_module} import (
     {helpers})
 
 
 """
 
 
-def module_text(comment, numba_import, source):
+def module_text(comment, numba_import, source, math_module='_fastmath',
+                np_import='import numpy as np'):
     """The file of a generated module: `comment` (what it is, for whoever opens the
     cached file), the imports kernels use (`numba_import` brings the backend's
-    decorators), then `source`."""
+    decorators; `math_module` the scalar helpers `codegen` names, `np_import` what
+    `np.floor` means), then `source`."""
     return (''.join(f"# {line}\n" for line in comment.split('\n'))
-            + _IMPORTS.format(numba_import=numba_import, helpers=',\n    '.join(codegen.HELPERS))
+            + _IMPORTS.format(np_import=np_import, numba_import=numba_import, math_module=math_module,
+                              helpers=',\n    '.join(codegen.HELPERS))
             + source)
 
 

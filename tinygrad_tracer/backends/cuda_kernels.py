@@ -1,18 +1,19 @@
 """CUDA kernel source for the `cuda` backend: one fused `fusion.Kernel` becomes
-one `@cuda.jit` function, and `matmul` is the tiled kernel for `dot_general`.
+one `@cuda.jit` function; `matmul`, `gather`, `scatter_add` and `cumsum` are
+written by hand; `compile_ptx` and `assemble` compile any of them for a real
+card without one.
 
-A fused kernel runs one thread per element of what it writes. The thread
-turns its number `_t = cuda.grid(1)` into loop indices `i0, i1, ...` over the
-kernel's domain (the shape without size-1 axes, as in `loop_nests.py`), then runs
-the same scalar lines the CPU backend puts in its loop body (`codegen`), with
-selects rather than branches. A broadcast or transpose read by the kernel is
-an index map (`loop_nests.INDEX_MAPS`): `B[i1]`, `A[i1, i0]`. `selu` on 64
-elements becomes
+A fused kernel is the CPU backend's kernel body (`loop_nests.KernelBody`, the
+scalar lines of `codegen`, with selects rather than branches) in a grid-stride
+loop: thread `_cuda.grid(1)` takes elements `_t`, `_t + gridsize`, ..., turns
+each into loop indices `i0, i1, ...` over the kernel's domain (the shape without
+size-1 axes) and runs the body. A broadcast or transpose read by the kernel is an
+index map (`loop_nests.INDEX_MAPS`): `B[i1]`, `A[i1, i0]`. `selu` on 64 elements
+becomes
 
     @_cuda.jit
     def selu_k0(A, K):
-        _t = _cuda.grid(1)
-        if _t < 64:
+        for _t in range(_cuda.grid(1), 64, _cuda.gridsize(1)):
             i0 = _t
             a = A[i0]
             # b:f32[64] = broadcast_in_dim[broadcast_dimensions=() shape=(64,)] 0.0:f32[]
@@ -20,23 +21,35 @@ elements becomes
             # c:bool[64] = gt a b
             c = a > b
             ...
-            # i:f32[64] = select_n c h a
-            i = (a if c else h)
-            ...
             K[i0] = k
 
-Reductions are a *per-output-element loop*: one thread per kept element loops
-over the reduced axes with a scalar accumulator (the `codegen.REDUCTIONS`
-lines). It is simpler than a shared-memory tree reduction and fast enough
-while the kept axes give every thread work; a full reduction to one scalar
-runs on a single thread.
-"""
-import math
+In the kernel's file `np` is `cuda_math` (NumPy's names as device code: libdevice
+on a GPU), and `exp_f32` & co. come from there too.
 
+A reduction runs a *block per result*: its threads split the reduced elements
+(thread `_tid` takes `_tid`, `_tid + blockDim`, ...), each keeping accumulators
+(the `codegen.REDUCTIONS` lines); then they combine them as a tree in shared
+memory, half the threads merging the other half's at each step
+(`codegen.Reduction.merge`), and thread 0 finishes the result. No warp shuffles:
+the simulator has none, and the tree in shared memory is the same algorithm one
+step at a time. Float sums therefore add in a different order than the CPU
+backend's (the last bits may differ).
+"""
+import contextlib
+import importlib.util
+import math
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import types
+
+import numba
 import numpy as np
 from numba import config as numba_config, cuda
 
-from . import common, loop_nests
+from . import codegen, common, loop_nests
 from .loop_nests import paren
 
 
@@ -45,46 +58,79 @@ def module_source(k, fn_name, source):
     (its `kernel_source`): a header, the imports, the `@cuda.jit` function."""
     return common.module_text(f"Kernel {k.name} of jit({fn_name}), written by tinygrad_tracer's "
                               f"CUDA backend.\nFuses the jaxpr equations {common.ranges(k.eqn_indices)}.",
-                              'from numba import cuda as _cuda', source)
+                              'from numba import cuda as _cuda', source, math_module='cuda_math',
+                              np_import="# np: NumPy's names as device code (libdevice on a GPU)\n"
+                                        "from tinygrad_tracer.backends import cuda_math as np")
 
 
-def threads(k):
-    """How many threads kernel `k` runs: one per kept element."""
+# Threads per block of an elementwise kernel; the most blocks a kernel launches (a
+# grid-stride loop gives each thread several elements when there are more).
+BLOCK = 128
+MAX_BLOCKS = 4096
+# The most threads of a reduction's block (a power of two; the simulator runs each
+# thread as a Python thread, so it gets fewer).
+REDUCE_BLOCK = 16 if numba_config.ENABLE_CUDASIM else 256
+
+
+def outputs(k):
+    """How many elements kernel `k` writes: one per kept element."""
     return math.prod(n for p, n in enumerate(k.domain) if p not in k.reduced)
+
+
+def launch(k):
+    """(blocks, threads per block) of kernel `k`: elementwise, a thread per element (up
+    to MAX_BLOCKS blocks); a reduction, a block per result, its threads splitting the
+    reduced elements (the smallest power of two covering them, up to REDUCE_BLOCK)."""
+    n = outputs(k)
+    if k.reduced:
+        m = math.prod(k.domain[p] for p in k.reduced)
+        return max(1, min(n, MAX_BLOCKS)), min(REDUCE_BLOCK, 1 << max(m - 1, 0).bit_length())
+    block = max(1, min(BLOCK, n))
+    return max(1, min(math.ceil(n / block), MAX_BLOCKS)), block
 
 
 def kernel_source(k, plan):
     """Source of the `@cuda.jit` function of kernel `k` (a `fusion.Kernel`): the CPU
-    backend's kernel body (`loop_nests.KernelBody`), run by one thread per kept element."""
+    backend's kernel body (`loop_nests.KernelBody`) in a grid-stride loop over the
+    kept elements; a reduction's block shares each result's reduced elements and
+    combines its threads' accumulators as a tree in shared memory."""
     names = plan.py_names
     K, R = k.domain, k.reduced
     kept = [p for p in range(len(K)) if p not in R]
-    # 0-d arrays travel as 1-element arrays; reductions keep a scalar accumulator per thread.
+    # 0-d arrays travel as 1-element arrays.
     b = loop_nests.KernelBody(k, plan, lambda idx: f"[{', '.join(idx)}]" if idx else "[0]", columns=False)
-    full, post, init, update, final = b.full, b.post, b.init, b.update, b.final
+    head = [f"def {k.name}({', '.join(names[v].upper() for v in k.inputs + k.outputs)}):"]
+    if not R:
+        lines = head + [f"    for _t in range(_cuda.grid(1), {outputs(k)}, _cuda.gridsize(1)):"]
+        lines += ['        ' + line for line in _unravel('_t', kept, K) + b.full]
+        return "@_cuda.jit\n" + '\n'.join(lines) + '\n'
 
-    lines = [f"def {k.name}({', '.join(names[v].upper() for v in k.inputs + k.outputs)}):",
-             "    _t = _cuda.grid(1)",
-             f"    if _t < {threads(k)}:"]
-    pad = ' ' * 8
-    lines += [pad + line for line in _unravel_thread(kept, K)]
-    if R:
-        lines += [pad + line for line in init]
-        for depth, p in enumerate(R):
-            lines.append(pad + '    ' * depth + f"for i{p} in range({K[p]}):")
-        lines += [pad + '    ' * len(R) + line for line in full + update]
-        lines += [pad + line for line in final + post]
-    else:
-        lines += [pad + line for line in full]
+    threads = launch(k)[1]
+    lines = head + ["    _tid = _cuda.threadIdx.x"]
+    lines += [f"    S_{a} = _cuda.shared.array({threads}, {codegen.np_type(dtype)})" for a, dtype in b.accumulators]
+    lines.append(f"    for _o in range(_cuda.blockIdx.x, {outputs(k)}, _cuda.gridDim.x):   # a result per block")
+    body = _unravel('_o', kept, K) + b.init
+    body.append(f"for _r in range(_tid, {math.prod(K[p] for p in R)}, {threads}):   # this thread's share")
+    body += ['    ' + line for line in _unravel('_r', list(R), K) + b.full + b.update]
+    body += [f"S_{a}[_tid] = {a}" for a, _ in b.accumulators]
+    body += ["_cuda.syncthreads()", f"_n = {threads // 2}", "while _n > 0:   # a tree: half the threads add the other half's",
+             "    if _tid < _n:"]
+    body += [f"        {a}_other = S_{a}[_tid + _n]" for a, _ in b.accumulators]
+    body += ['        ' + line for line in b.merge]
+    body += [f"        S_{a}[_tid] = {a}" for a, _ in b.accumulators]
+    body += ["    _cuda.syncthreads()", "    _n //= 2", "if _tid == 0:"]
+    body += ['    ' + line for line in b.final + b.post]
+    body.append("_cuda.syncthreads()   # before the next result reuses the shared arrays")
+    lines += ['        ' + line for line in body]
     return "@_cuda.jit\n" + '\n'.join(lines) + '\n'
 
 
-def _unravel_thread(positions, domain):
-    """Lines setting the loop index of each position from the thread number `_t`."""
+def _unravel(var, positions, domain):
+    """Lines setting the loop index of each position from the flat index `var`."""
     lines, stride = [], 1
     for n, p in enumerate(reversed(positions)):
         size = domain[p]
-        e = '_t' if stride == 1 else f"_t // {stride}"
+        e = var if stride == 1 else f"{var} // {stride}"
         last = n == len(positions) - 1
         lines.append(f"i{p} = {e}" if last else f"i{p} = {paren(e)} % {size}")
         stride *= size
@@ -101,22 +147,182 @@ def _unravel_thread(positions, domain):
 TILE = 8 if numba_config.ENABLE_CUDASIM else 16
 
 
+def _tiled_matmul(dtype):
+    """The tiled matmul kernel for float dtype `dtype` (its shared tiles are typed)."""
+    zero = dtype.type(0)
+
+    @cuda.jit
+    def matmul(A, B, C, ta, tb):
+        """C[z] = A[z] @ B[z] for 3-D arrays (batch axis first), with (TILE, TILE) blocks
+        and blockIdx.z = z; A[z] is read transposed if `ta`, B[z] if `tb` (the
+        dot_generals of a backward pass)."""
+        sa = cuda.shared.array((TILE, TILE), dtype=dtype)
+        sb = cuda.shared.array((TILE, TILE), dtype=dtype)
+        tx, ty, z = cuda.threadIdx.x, cuda.threadIdx.y, cuda.blockIdx.z
+        row, col = cuda.blockIdx.y * TILE + ty, cuda.blockIdx.x * TILE + tx
+        m, n = C.shape[1], C.shape[2]
+        kk = A.shape[1] if ta else A.shape[2]
+        acc = zero
+        for t in range((kk + TILE - 1) // TILE):
+            # Zeros past the edges keep the tile product right for any shape.
+            ka, kb = t * TILE + tx, t * TILE + ty
+            sa[ty, tx] = (A[z, ka, row] if ta else A[z, row, ka]) if row < m and ka < kk else zero
+            sb[ty, tx] = (B[z, col, kb] if tb else B[z, kb, col]) if col < n and kb < kk else zero
+            cuda.syncthreads()
+            for j in range(TILE):
+                acc += sa[ty, j] * sb[j, tx]
+            cuda.syncthreads()
+        if row < m and col < n:
+            C[z, row, col] = acc
+    return matmul
+
+
+# dtype -> the tiled matmul kernel for it
+MATMUL = {np.dtype(t): _tiled_matmul(np.dtype(t)) for t in (np.float32, np.float64)}
+
+
+def matmul_signature(dtype):
+    return (signature_of(dtype, 3),) * 3 + (numba.boolean,) * 2
+
+
+# --- compiling for a real card, without one -------------------------------------------------------
+
+def signature(variables):
+    """The argument types of a kernel reading and writing `variables` (jaxpr Vars): the
+    C-contiguous device arrays the backend passes (a 0-d value as 1 element)."""
+    return tuple(signature_of(v.aval.dtype, max(v.aval.ndim, 1)) for v in variables)
+
+
+def signature_of(dtype, ndim):
+    """The Numba type of a C-contiguous device array."""
+    return numba.types.Array(numba.from_dtype(np.dtype(dtype)), ndim, 'C')
+
+
+@contextlib.contextmanager
+def _device_functions_for(cc):
+    """numba-cuda (0.30) compiles a device function a kernel calls for the *current*
+    device's compute capability, even inside `compile_ptx(cc=...)`
+    (`dispatcher.compile_device` calls `get_current_device()`); with no GPU that asks the
+    driver and fails (`CudaSupportError: Error at driver init`). While compiling for
+    `cc`, the device functions (`cuda_math`) are compiled for `cc` as well."""
+    from numba.cuda import dispatcher
+    saved = dispatcher.get_current_device
+    dispatcher.get_current_device = lambda: types.SimpleNamespace(compute_capability=cc)
+    try:
+        yield
+    finally:
+        dispatcher.get_current_device = saved
+
+
+def compile_ptx(kernel, argtypes, cc=(9, 0)):
+    """PTX for compute capability `cc` of `kernel` (a `@cuda.jit` kernel: a generated
+    one, or `matmul`) called with `argtypes`. Needs numba-cuda with NVVM
+    (`pip install -e ".[cuda]"`), not a GPU; not under the simulator."""
+    if numba_config.ENABLE_CUDASIM:
+        raise RuntimeError("compile_ptx compiles for a real GPU: run it without "
+                           "NUMBA_ENABLE_CUDASIM=1 (no GPU needed, numba-cuda's NVVM is)")
+    with _device_functions_for(cc):
+        ptx, _ = cuda.compile_ptx(kernel.py_func, argtypes, cc=cc)
+    return ptx
+
+
+def ptxas():
+    """The `ptxas` assembler: the one the `cuda` extra installs (nvidia-cuda-nvcc-cu12),
+    else one on PATH; None if neither."""
+    spec = importlib.util.find_spec('nvidia.cuda_nvcc')
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = os.path.join(folder, 'bin', 'ptxas')
+        if os.path.exists(path):
+            return path
+    return shutil.which('ptxas')
+
+
+def assemble(ptx, cc=(9, 0)):
+    """Assemble `ptx` into machine code (SASS) for `sm_{cc}` with `ptxas -v`: a dict of
+    what it reports, `registers`, `spill_stores` and `spill_loads` (bytes per thread),
+    `stack` (bytes). Raises RuntimeError with ptxas's message if it fails."""
+    arch = f"sm_{cc[0]}{cc[1]}"
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, 'kernel.ptx')
+        with open(src, 'w') as f:
+            f.write(ptx)
+        run = subprocess.run([ptxas(), f"-arch={arch}", '-v', src, '-o', os.path.join(tmp, 'kernel.cubin')],
+                             capture_output=True, text=True)
+    if run.returncode:
+        raise RuntimeError(f"ptxas -arch={arch} failed:\n{run.stderr}")
+    info = run.stderr + run.stdout
+    stack, stores, loads = re.search(r"(\d+) bytes stack frame, (\d+) bytes spill stores, "
+                                     r"(\d+) bytes spill loads", info).groups()
+    return dict(registers=int(re.search(r"Used (\d+) registers", info).group(1)),
+                spill_stores=int(stores), spill_loads=int(loads), stack=int(stack))
+
+
+# --- gather, scatter-add, cumsum ----------------------------------------------------------------
+# `lax.gather(x, idx, axes)` picks, for each row b of idx (shape (batch, k)), the
+# elements x[..., idx[b, 0], ..., idx[b, 1], ...] along `axes`, keeping the other
+# axes whole. Flattened, an output element (b, r) reads x at
+#     rest[r] + sum_j clip(idx[b, j]) * strides[j]
+# where `rest` (an int64 array, computed once on the host) is the offset of the
+# r-th element of the kept axes and `strides`/`sizes` are those of `axes`.
+# Scatter-add runs the same addressing backwards, adding with `cuda.atomic.add`
+# (repeated indices accumulate; the order of the additions is the hardware's).
+
+def index_layout(shape, axes):
+    """(sizes, strides, rest) of `axes` of a C-contiguous array of `shape`, as int64 arrays."""
+    strides = np.array([math.prod(shape[a + 1:]) for a in range(len(shape))], np.int64)
+    kept = [a for a in range(len(shape)) if a not in axes]
+    rest = np.zeros(1, np.int64)   # no kept axes: one element per index row
+    if kept:
+        grids = np.indices([shape[a] for a in kept]).reshape(len(kept), -1)
+        rest = (grids * strides[kept, None]).sum(0).astype(np.int64)
+    return (np.array([shape[a] for a in axes], np.int64), strides[list(axes)], rest)
+
+
 @cuda.jit
-def matmul(A, B, C):
-    """C = A @ B for float32 A (m, k), B (k, n), C (m, n), with (TILE, TILE) blocks."""
-    sa = cuda.shared.array((TILE, TILE), dtype='float32')
-    sb = cuda.shared.array((TILE, TILE), dtype='float32')
-    tx, ty = cuda.threadIdx.x, cuda.threadIdx.y
-    row, col = cuda.blockIdx.y * TILE + ty, cuda.blockIdx.x * TILE + tx
-    m, kk, n = A.shape[0], A.shape[1], B.shape[1]
-    acc = np.float32(0.0)
-    for t in range((kk + TILE - 1) // TILE):
-        # Zeros past the edges keep the tile product right for any shape.
-        sa[ty, tx] = A[row, t * TILE + tx] if row < m and t * TILE + tx < kk else 0.0
-        sb[ty, tx] = B[t * TILE + ty, col] if col < n and t * TILE + ty < kk else 0.0
-        cuda.syncthreads()
-        for j in range(TILE):
-            acc += sa[ty, j] * sb[j, tx]
-        cuda.syncthreads()
-    if row < m and col < n:
-        C[row, col] = acc
+def gather(X, IDX, SIZES, STRIDES, REST, OUT):
+    """OUT (flat, batch x rest) = X (flat) at the clamped indices IDX (batch, k)."""
+    n_rest = REST.shape[0]
+    for t in range(cuda.grid(1), OUT.shape[0], cuda.gridsize(1)):
+        b = t // n_rest
+        at = REST[t % n_rest]
+        for j in range(IDX.shape[1]):
+            i = min(max(np.int64(IDX[b, j]), 0), SIZES[j] - 1)
+            at += i * STRIDES[j]
+        OUT[t] = X[at]
+
+
+@cuda.jit
+def scatter_add(OUT, IDX, U, SIZES, STRIDES, REST):
+    """OUT (flat) += U (flat, batch x rest) at the indices IDX (batch, k); an update
+    whose index is out of bounds is dropped."""
+    n_rest = REST.shape[0]
+    for t in range(cuda.grid(1), U.shape[0], cuda.gridsize(1)):
+        b = t // n_rest
+        at = REST[t % n_rest]
+        inside = True
+        for j in range(IDX.shape[1]):
+            i = np.int64(IDX[b, j])
+            inside = inside and 0 <= i < SIZES[j]
+            at += i * STRIDES[j]
+        if inside:
+            cuda.atomic.add(OUT, at, U[t])
+
+
+@cuda.jit
+def cumsum(X, OUT, reverse):
+    """OUT[a, :, c] = the running sum of X[a, :, c] (from the end if `reverse`): a thread
+    per line, adding in order in X's dtype (the bits NumPy's cumsum gives)."""
+    n_outer, n, n_inner = X.shape
+    for t in range(cuda.grid(1), n_outer * n_inner, cuda.gridsize(1)):
+        a, c = t // n_inner, t % n_inner
+        first = n - 1 if reverse else 0
+        acc = X[a, first, c]
+        OUT[a, first, c] = acc
+        for s in range(1, n):
+            i = n - 1 - s if reverse else s
+            acc += X[a, i, c]
+            OUT[a, i, c] = acc
+
+
+# dtypes cuda.atomic.add takes
+ATOMIC_ADD_DTYPES = {np.dtype(t) for t in (np.int32, np.int64, np.uint32, np.uint64, np.float32, np.float64)}

@@ -8,8 +8,9 @@ and `numba_cuda` use this partition; they differ in how each step runs:
     control     cond / while / scan                          its bodies, compiled
     fallback    anything without code generation             the primitive's NumPy impl
 
-(On CUDA a kernel is a `@cuda.jit` kernel, a 2-D float32 dot a tiled matmul
-kernel, and every other step runs on the host.)
+(On CUDA a kernel is a `@cuda.jit` kernel, a float32 matrix dot a tiled matmul
+kernel, gather / scatter-add / cumsum hand-written device kernels, and every
+other step runs on the host: see `numba_cuda.py`.)
 
 Fusion works on equations that compute one scalar per element (*members*):
 elementwise primitives and reductions. Each starts as its own group; a
@@ -38,6 +39,7 @@ from .. import lax
 from ..array import Array
 from ..jaxpr import Jaxpr, Literal, Var, name_vars
 from ..lax_control_flow import cond_p, while_p, scan_p
+from ..lax_callback import debug_callback_p
 from . import codegen, loop_nests
 from .codegen import key
 
@@ -428,11 +430,12 @@ def _flatten(closed, backend):
     sub = {}
     inline(jaxpr, sub, None, False)
     outvars = [sub.get(v, v) if isinstance(v, Var) else v for v in jaxpr.outvars]
-    # Dead code: every primitive is pure, so an equation nobody reads can go.
+    # Dead code: every primitive but debug_callback is pure, so an equation nobody
+    # reads can go; a debug callback stays for its effect (printing).
     live = {v for v in outvars if isinstance(v, Var)}
     keep = []
     for i in range(len(eqns) - 1, -1, -1):
-        if any(v in live for v in eqns[i].out_binders):
+        if eqns[i].primitive is debug_callback_p or any(v in live for v in eqns[i].out_binders):
             keep.append(i)
             live.update(x for x in eqns[i].inputs if isinstance(x, Var))
     keep.reverse()

@@ -171,21 +171,23 @@ class _Writer:
 
 
 def _accumulate(eqn, name, x, i, kept):
-    """Lines (allocate, initialize, update, finish) of reduction `eqn` of element `x`
-    at reduced index `i`, with a scalar accumulator, or a row of them indexed by
-    the `kept` positions."""
+    """Lines (allocate, initialize, update, finish, merge) of reduction `eqn` of element
+    `x` at reduced index `i`, with a scalar accumulator, or a row of them indexed by
+    the `kept` positions; and the accumulators' (name, dtype)."""
     red = REDUCTIONS[eqn.primitive](eqn)
     at = f"[{', '.join(f'i{p}' for p in kept)}]" if kept else ''
     sub = {a: f"{a}_{name}{at}" for a in red.init}
+    sub.update({f"other_{a}": f"{a}_{name}_other" for a in red.init})
     sub.update(v=x, i=i, take=f"take_{name}")
 
     def fill(line):   # one pass, so a substituted name is never replaced again
-        return re.sub(r"\b(acc|idx|v|i|take)\b", lambda m: sub[m.group()], line)
+        return re.sub(r"\b(other_acc|other_idx|acc|idx|v|i|take)\b", lambda m: sub[m.group()], line)
     sizes = ', '.join(f"n{p}" for p in kept or ()) + (',' if kept and len(kept) == 1 else '')
     allocs = [f"{a}_{name} = np.empty(({sizes}), {np_type(dtype)})"
               for a, (_, dtype) in red.init.items()] if kept else []
     init = [f"{sub[a]} = {const(value, dtype)}" for a, (value, dtype) in red.init.items()]
-    return allocs, init, [fill(line) for line in red.update], [f"{name} = {fill(red.final)}"]
+    return (allocs, init, [fill(line) for line in red.update], [f"{name} = {fill(red.final)}"],
+            [fill(line) for line in red.merge], [(f"{a}_{name}", dtype) for a, (_, dtype) in red.init.items()])
 
 
 def reduced_outer(domain, reduced):
@@ -198,8 +200,9 @@ class KernelBody:
     """The statements of one fused kernel, sorted by where they go in the loop nest:
     `full` runs at every point of the domain, `post` after the reduced axes are done,
     and a reduction contributes `allocs`/`init` (before), `update` (inside) and
-    `final` (after). The CPU and CUDA code generators wrap the same body in their
-    own loops (nested `prange` loops, or one thread per element)."""
+    `final` (after), and `merge` to combine the `accumulators` of two GPU threads.
+    The CPU and CUDA code generators wrap the same body in their own loops (nested
+    `prange` loops, or a grid-stride loop and a block per reduction result)."""
 
     def __init__(self, k, plan, subscript, columns):
         eqns, names = plan.eqns, plan.py_names
@@ -236,7 +239,7 @@ class KernelBody:
             loaded.add(x)
             return names[x]
 
-        full, post, allocs, init, update, final = [], [], [], [], [], []
+        full, post, allocs, init, update, final, merge, accumulators = [], [], [], [], [], [], [], []
         for m in k.members:
             eqn = eqns[m]
             out = eqn.out_binders[0]
@@ -245,7 +248,7 @@ class KernelBody:
             if eqn.primitive in REDUCTIONS and reduced_positions(eqn):
                 x = operand(eqn.inputs[0], 'full', full)
                 lines = _accumulate(eqn, name, x, f"i{R[0]}", kept if columns else None)
-                for part, new in zip((allocs, init, update, final), lines):
+                for part, new in zip((allocs, init, update, final, merge, accumulators), lines):
                     part += new
                 update.insert(len(update) - len(lines[2]), f"# {describe(eqn, plan.names)}")
                 continue
@@ -265,6 +268,8 @@ class KernelBody:
                 f"{names[v].upper()}{subscript(self.index(v.aval.shape, level))} = {names[v]}")
         self.full, self.post, self.allocs = full, post, allocs
         self.init, self.update, self.final = init, update, final
+        # Combining two threads' accumulators (`merge`, the other's named `<acc>_other`).
+        self.merge, self.accumulators = merge, accumulators
 
     def index(self, shape, level):
         """Loop-index names addressing an array of `shape` at `level` (size-1 axes: 0)."""

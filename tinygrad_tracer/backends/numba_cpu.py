@@ -339,7 +339,9 @@ class Executable:
 
     @property
     def _fn(self):
-        return identifier(self.name)
+        # `jit_` keeps the driver's name apart from the jaxpr's variable names,
+        # which are its globals too (a function named `a` would hide a const `a`).
+        return f"jit_{identifier(self.name)}"
 
     def _driver(self, g, arena, suffix=''):
         """The driver's source (defined in g): unwrap, run each step, wrap."""
@@ -413,7 +415,8 @@ class Executable:
             expr = _blas_expr(eqn, *ins, buffer(out) if out in arena else None)
             if expr is not None:   # else a call of its NumPy impl, as a fallback's
                 return [f"{outs} = {expr}{comment}"]
-        return [f"{outs}, = _{step.kind}{step.index}({', '.join(ins)}){comment}"]
+        target = f"{outs}, = " if outs else ""   # (a debug callback has no results)
+        return [f"{target}_{step.kind}{step.index}({', '.join(ins)}){comment}"]
 
     def as_text(self):
         """The kernel partition, the driver and each kernel's source."""

@@ -7,20 +7,32 @@
 (`fusion.partition`) and its scalar code (`codegen`), and runs each step here:
 
     step       runs as
-    kernel     a generated `@cuda.jit` kernel, one thread per element it writes
-               (`cuda_kernels.kernel_source`; a reduction is one thread per kept
-               element looping over the reduced axes)
-    dot        `cuda_kernels.matmul`, a tiled shared-memory kernel, for a 2-D
-               float32 `x @ w`; any other dot_general runs its NumPy impl on the host
+    kernel     a generated `@cuda.jit` kernel (`cuda_kernels.kernel_source`): a
+               grid-stride loop, a thread per element it writes; a reduction is a
+               block per result, its threads' accumulators combined as a tree in
+               shared memory
+    dot        `cuda_kernels.MATMUL`, a tiled shared-memory kernel, for float32 or
+               float64 with one contracted axis each and leading batch axes (`x @ w`,
+               `x.T @ g`, `g @ w.T`, batched `a @ b`); any other dot_general on the host
+    fallback   gather, scatter-add and cumsum: hand-written device kernels
+               (`cuda_kernels.gather`, ...); anything else the primitive's NumPy impl
+               on the host
     view       a layout op whose result a host step or the caller needs: on the host
-    control,   the primitive's NumPy impl on the host (cond, while, scan, sort,
-    fallback   cumsum, gather, ...); `TT_DEBUG=1` logs each one when compiling
+    control    cond, while, scan: the NumPy impl on the host
 
-Values move to the device with `cuda.to_device` when a kernel reads them and
-back with `.copy_to_host()` when a host step or the caller does; a value
-already where it is needed stays there. Kernel files go in the kernel cache
-the CPU backend uses (`common.py`); `cuda.jit` compiles a kernel at its
-first launch. Zero-dimensional arrays travel as 1-element arrays.
+Host steps are the exception: `TT_DEBUG=1` logs each one when compiling and
+`lower().as_text()` counts them in its first line. An argument moves to the
+device (`cuda.to_device`) the first time a kernel reads it; every result of a
+kernel stays on the device until a host step or the caller reads it
+(`.copy_to_host()`), so a jitted MLP training step uploads its arguments once
+and downloads its results once (`tests/test_numba_cuda.py` counts). Kernel files
+go in the kernel cache the CPU backend uses (`common.py`); `cuda.jit` compiles a
+kernel at its first launch. Zero-dimensional arrays travel as 1-element arrays.
+
+Compiling needs no GPU: `Executable.launches()` lists every kernel with its
+argument types, and `cuda_kernels.compile_ptx` / `assemble` turn each into PTX and
+machine code for a chosen card (`tests/test_ptx.py`). Running does: without one,
+and without `NUMBA_ENABLE_CUDASIM=1`, the first call raises one clear error.
 
 CI has no GPU: the tests set `NUMBA_ENABLE_CUDASIM=1` before Numba is imported,
 and the simulator runs every thread in Python (~165 us each), so they use small
@@ -28,15 +40,33 @@ shapes.
 """
 import math
 
+import numba
 import numpy as np
-from numba import cuda
+from numba import config as numba_config, cuda
 
+from .. import lax
 from ..array import Array
 from ..jaxpr import Literal
-from . import common, cuda_kernels, fusion, loop_nests
+from . import codegen, common, cuda_kernels, fusion, loop_nests
 
-# Threads per block of a fused kernel (the last block may be partly idle).
-BLOCK = 128
+# --- the device ------------------------------------------------------------------------------
+
+_checked = False
+
+
+def _require_device():
+    """A GPU, or the simulator: otherwise one clear error instead of Numba's driver traceback."""
+    global _checked
+    if _checked or numba_config.ENABLE_CUDASIM:
+        return
+    if not cuda.is_available():
+        raise RuntimeError(
+            "jit(..., backend='cuda') found no CUDA GPU (no NVIDIA driver, or no card). To run "
+            "the CUDA backend without a GPU, on Numba's CUDA simulator (every GPU thread runs as "
+            "Python: use small shapes), set NUMBA_ENABLE_CUDASIM=1 in the environment before "
+            "Python starts (before numba is imported), e.g. `NUMBA_ENABLE_CUDASIM=1 python "
+            "script.py`. Compiling kernels to PTX (`cuda_kernels.compile_ptx`) needs no GPU.")
+    _checked = True
 
 
 # --- moving values -----------------------------------------------------------------------------
@@ -60,6 +90,16 @@ def _value(env, x):
     return np.asarray(x.val, x.aval.dtype) if isinstance(x, Literal) else env[x]
 
 
+def _device_value(env, x):
+    """x's value on the device: an argument still on the host is uploaded once, and the
+    environment keeps the device copy for the steps after."""
+    value = _value(env, x)
+    if isinstance(x, Literal) or hasattr(value, 'copy_to_host'):
+        return _on_device(value)
+    env[x] = _on_device(value)
+    return env[x]
+
+
 # --- steps: each a function of the environment (var -> value) ------------------------------------
 
 def _build_kernel(k, plan, fn_name):
@@ -72,36 +112,149 @@ def _build_kernel(k, plan, fn_name):
 def _kernel_step(built):
     """Launch the compiled kernel `built` on the values it reads."""
     k, kernel = built.kernel, built.function
-    n = cuda_kernels.threads(k)
-    block = min(BLOCK, n)
+    blocks, threads = cuda_kernels.launch(k)
+    empty = not cuda_kernels.outputs(k)   # (a sum over no elements still writes zeros)
 
     def run(env):
         outs = [cuda.device_array(v.aval.shape or (1,), v.aval.dtype) for v in k.outputs]
-        if n:
-            kernel[math.ceil(n / block), block](*[_on_device(env[v]) for v in k.inputs], *outs)
+        if not empty:
+            kernel[blocks, threads](*[_device_value(env, v) for v in k.inputs], *outs)
         env.update(zip(k.outputs, outs))
     return run
 
 
 def on_device_matmul(eqn):
-    """Does this dot_general run as `cuda_kernels.matmul` (a 2-D float32 `x @ w`)?"""
+    """Does this dot_general run as a `cuda_kernels.MATMUL` kernel: float32 or float64,
+    batch axes (if any) leading in both operands, then one free and one contracted
+    axis each (`x @ w`, `x.T @ g`, `g @ w.T`, batched `a @ b`)?"""
     lhs, rhs = (x.aval for x in eqn.inputs)
-    return (lhs.ndim == rhs.ndim == 2 and eqn.params['dimension_numbers'] == (((1,), (0,)), ((), ()))
-            and lhs.dtype == rhs.dtype == eqn.out_binders[0].aval.dtype == np.float32)
+    (lc, rc), (lb, rb) = eqn.params['dimension_numbers']
+    nb = len(lb)
+    return (lhs.ndim == rhs.ndim == nb + 2 and len(lc) == len(rc) == 1
+            and tuple(lb) == tuple(rb) == tuple(range(nb)) and lc[0] >= nb and rc[0] >= nb
+            and lhs.dtype == rhs.dtype == eqn.out_binders[0].aval.dtype
+            and lhs.dtype in cuda_kernels.MATMUL)
 
 
 def _matmul_step(eqn):
-    (m, _), (_, n) = (x.aval.shape for x in eqn.inputs)
-    t = cuda_kernels.TILE
-    grid = (math.ceil(n / t), math.ceil(m / t))   # x: column tiles, y: row tiles
+    ((lc,), (rc,)), (lb, _) = eqn.params['dimension_numbers']
+    out = eqn.out_binders[0].aval
+    nb = len(lb)
+    batch, (m, n) = math.prod(out.shape[:nb]), out.shape[nb:]
+    ta, tb = lc == nb, rc == nb + 1
+    kernel, t = cuda_kernels.MATMUL[out.dtype], cuda_kernels.TILE
+    grid = (math.ceil(n / t), math.ceil(m / t), batch)   # x: column tiles, y: row tiles, z: batch
 
     def run(env):
-        a, b = (_on_device(_value(env, x)) for x in eqn.inputs)
-        c = cuda.device_array((m, n), np.float32)
-        if m and n:
-            cuda_kernels.matmul[grid, (t, t)](a, b, c)
-        env[eqn.out_binders[0]] = c
+        a, b = (_device_value(env, x).reshape(batch, *x.aval.shape[nb:]) for x in eqn.inputs)
+        c = cuda.device_array((batch, m, n), out.dtype)
+        if batch and m and n:
+            kernel[grid, (t, t)](a, b, c, ta, tb)
+        env[eqn.out_binders[0]] = c.reshape(out.shape or (1,))
     return run
+
+
+def _grid(n):
+    """(blocks, threads) of a grid-stride kernel over n elements."""
+    block = max(1, min(cuda_kernels.BLOCK, n))
+    return max(1, min(math.ceil(n / block), cuda_kernels.MAX_BLOCKS)), block
+
+
+class _Layout:
+    """`cuda_kernels.index_layout` of a gather or scatter, on the device from the first call."""
+
+    def __init__(self, shape, axes):
+        self.host, self.device = cuda_kernels.index_layout(shape, axes), None
+
+    def __call__(self):
+        if self.device is None:
+            self.device = [cuda.to_device(a) for a in self.host]
+        return self.device
+
+
+def _flat(env, x):
+    return _device_value(env, x).reshape(x.aval.size or 1)
+
+
+def _rows(env, idx):
+    """The indices as a (batch, k) device array."""
+    return _device_value(env, idx).reshape(math.prod(idx.aval.shape[:-1]), idx.aval.shape[-1])
+
+
+def _gather_step(eqn):
+    (x, idx), (out,) = eqn.inputs, eqn.out_binders
+    layout = _Layout(x.aval.shape, eqn.params['axes'])
+    size = math.prod(out.aval.shape)
+
+    def run(env):
+        result = cuda.device_array(size or 1, out.aval.dtype)
+        if size:
+            cuda_kernels.gather[_grid(size)](_flat(env, x), _rows(env, idx),
+                                            *layout(), result)
+        env[out] = result.reshape(out.aval.shape or (1,))
+    return run
+
+
+def _scatter_add_step(eqn):
+    (x, idx, updates), (out,) = eqn.inputs, eqn.out_binders
+    layout = _Layout(x.aval.shape, eqn.params['axes'])
+    n, size = updates.aval.size, x.aval.size
+
+    def run(env):
+        result = cuda.device_array(size or 1, out.aval.dtype)
+        result.copy_to_device(_flat(env, x))
+        if n:
+            cuda_kernels.scatter_add[_grid(n)](result, _rows(env, idx), _flat(env, updates), *layout())
+        env[out] = result.reshape(out.aval.shape or (1,))
+    return run
+
+
+def _cumsum_step(eqn):
+    (x,), (out,) = eqn.inputs, eqn.out_binders
+    shape, axis = x.aval.shape, eqn.params['axis']
+    lines = (math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1:]))
+    reverse = bool(eqn.params.get('reverse', False))
+
+    def run(env):
+        result = cuda.device_array(lines, out.aval.dtype)
+        if x.aval.size:
+            cuda_kernels.cumsum[_grid(lines[0] * lines[2])](_device_value(env, x).reshape(*lines),
+                                                            result, reverse)
+        env[out] = result.reshape(shape)
+    return run
+
+
+def _device_kernel(eqn):
+    """(kernel, argument types) that the step `_device_step(eqn)` builds launches."""
+    def array(aval, ndim):
+        return cuda_kernels.signature_of(aval.dtype, ndim)
+    index = (cuda_kernels.signature_of(np.int64, 1),) * 3
+    ins, out = [x.aval for x in eqn.inputs], eqn.out_binders[0].aval
+    if eqn.primitive is lax.gather_p:
+        return cuda_kernels.gather, (array(ins[0], 1), array(ins[1], 2), *index, array(out, 1))
+    if eqn.primitive is lax.scatter_add_p:
+        return cuda_kernels.scatter_add, (array(out, 1), array(ins[1], 2), array(ins[2], 1), *index)
+    return cuda_kernels.cumsum, (array(ins[0], 3), array(out, 3), numba.boolean)
+
+
+def _device_step(eqn):
+    """The builder of the step running `eqn` as a hand-written device kernel (gather,
+    scatter-add, cumsum of the dtypes they take), or None."""
+    if not eqn.out_binders:   # a debug callback: a host step
+        return None
+    prim, dtype = eqn.primitive, eqn.out_binders[0].aval.dtype
+    if prim is lax.gather_p and dtype in codegen.SUPPORTED_DTYPES:
+        return _gather_step
+    if prim is lax.scatter_add_p and dtype in cuda_kernels.ATOMIC_ADD_DTYPES:
+        return _scatter_add_step
+    if prim is lax.cumsum_p and eqn.inputs[0].aval.ndim and dtype in cuda_kernels.ATOMIC_ADD_DTYPES:
+        return _cumsum_step
+    return None
+
+
+def _on_device_kernel(step):
+    """Does this step (of a partition) run as a hand-written device kernel?"""
+    return step.kind == 'fallback' and _device_step(step.eqn) is not None
 
 
 def _view_step(plan, var):
@@ -136,10 +289,9 @@ class Executable:
         self.plan = plan = fusion.partition(closed_jaxpr, name, math.inf, 'cuda')
         self.kernels = []   # common.CompiledKernel, in run order
         self.fallbacks = [s.eqn.primitive.name for s in plan.steps
-                          if s.kind in ('control', 'fallback')
+                          if (s.kind in ('control', 'fallback') and not _on_device_kernel(s))
                           or (s.kind == 'dot' and not on_device_matmul(s.eqn))]
-        self._consts = {v: _on_device(np.asarray(c))
-                        for v, c in zip(plan.constvars, plan.consts)}
+        self._consts = None   # on the device, at the first call (compiling needs no GPU)
         self._steps = [self._prepare(s) for s in plan.steps]
 
     def _prepare(self, step):
@@ -150,10 +302,15 @@ class Executable:
             return _view_step(self.plan, step.var)
         if step.kind == 'dot' and on_device_matmul(step.eqn):
             return _matmul_step(step.eqn)
+        if _on_device_kernel(step):
+            return _device_step(step.eqn)(step.eqn)
         return _host_step(step.eqn)
 
     def __call__(self, *args):
         plan = self.plan
+        if self._consts is None:
+            _require_device()
+            self._consts = {v: _on_device(np.asarray(c)) for v, c in zip(plan.constvars, plan.consts)}
         env = dict(self._consts)
         for v, a in zip(plan.invars, args):
             env[v] = np.asarray(a, v.aval.dtype)
@@ -164,23 +321,40 @@ class Executable:
     def _describe(self, step):
         plan = self.plan
         if step.kind == 'kernel':
-            return f"{step.name}: eqns {common.ranges(step.eqn_indices)}, {cuda_kernels.threads(step)} thread(s)"
+            blocks, threads = cuda_kernels.launch(step)
+            return f"{step.name}: eqns {common.ranges(step.eqn_indices)}, {blocks} block(s) x {threads} thread(s)"
         if step.kind == 'view':
             return f"host view: {plan.names[step.var]}"
-        where = 'matmul kernel' if step.kind == 'dot' and on_device_matmul(step.eqn) else 'host'
+        where = ('matmul kernel' if step.kind == 'dot' and on_device_matmul(step.eqn) else
+                 f"{step.eqn.primitive.name.replace('-', '_')} kernel"
+                 if _on_device_kernel(step) else 'host')
         return f"{where}: {loop_nests.describe(step.eqn, plan.names)}"
 
     def as_text(self):
         """The steps in run order, then each kernel's CUDA source."""
-        head = [f"jit({self.name}) on the CUDA backend: {len(self.kernels)} kernel(s)"
-                + (f", on the host: {', '.join(self.fallbacks)}" if self.fallbacks else "")]
+        head = [f"jit({self.name}) on the CUDA backend: {len(self.kernels)} kernel(s), "
+                f"{len(self.fallbacks)} host step(s)"
+                + (f" ({', '.join(self.fallbacks)})" if self.fallbacks else "")]
         head += [f"  {self._describe(s)}" for s in self.plan.steps]
         parts = ['\n'.join(head)]
         parts += [f"# kernel {k.name}, cached in {k.path}\n{k.source}" for k in self.kernels]
         if any(s.kind == 'dot' and on_device_matmul(s.eqn) for s in self.plan.steps):
-            parts.append(f"# dot_general: tiled shared-memory kernel cuda_kernels.matmul "
+            parts.append(f"# dot_general: tiled shared-memory kernel cuda_kernels.MATMUL "
                          f"({cuda_kernels.TILE}x{cuda_kernels.TILE} tiles)")
         return '\n'.join(parts)
+
+    def launches(self):
+        """(name, kernel, argument types) of every kernel a call launches, in
+        run order (the tiled matmul once per dtype, if used): what `cuda_kernels.compile_ptx` takes."""
+        out = [(k.name, k.function, cuda_kernels.signature(k.kernel.inputs + k.kernel.outputs))
+               for k in self.kernels]
+        for dtype in sorted({s.eqn.out_binders[0].aval.dtype.name for s in self.plan.steps
+                             if s.kind == 'dot' and on_device_matmul(s.eqn)}):
+            out.append((f"matmul_{dtype}", cuda_kernels.MATMUL[np.dtype(dtype)],
+                        cuda_kernels.matmul_signature(dtype)))
+        out += [(s.eqn.primitive.name, *_device_kernel(s.eqn)) for s in self.plan.steps
+                if _on_device_kernel(s)]
+        return out
 
     def __repr__(self):
         return f"<cuda Executable jit({self.name}): {len(self.kernels)} kernel(s)>"

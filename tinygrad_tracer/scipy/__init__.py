@@ -1,0 +1,2 @@
+"""`jax.scipy`: `special`, `stats` and `linalg`, written on the public API."""
+from . import special, linalg, stats   # noqa: F401
