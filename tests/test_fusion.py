@@ -136,3 +136,15 @@ def test_a_function_named_like_a_jaxpr_variable():
     expected = np.array([[0, 0, 0], [1, 1, 1]], np.float32)
     np.testing.assert_array_equal(np.asarray(jax.jit(a, backend='numba')(x, i)), expected)
     np.testing.assert_array_equal(np.asarray(jax.jit(a, backend='interpret')(x, i)), expected)
+
+
+def test_a_0d_input_in_a_parallel_kernel():
+    # Numba's parallel loops turn a 0-d array into a scalar, so `W[()]` inside a
+    # prange failed to compile (adamw's step on a conv kernel: 73,728 elements).
+    x = np.linspace(-1, 1, 3 * 3 * 64 * 128, dtype=np.float32).reshape(3, 3, 64, 128)
+    s = np.float32(0.5)
+    f = lambda x, s: jnp.sqrt(x * x / s + 1.0) * s
+    want = np.asarray(jax.jit(f, backend='interpret')(x, s))
+    np.testing.assert_allclose(np.asarray(jax.jit(f, backend='numba')(x, s)), want, rtol=1e-6)
+    total = jax.jit(lambda x, s: jnp.sum(x * s))(x, s)   # a 0-d output written from the loop
+    np.testing.assert_allclose(float(total), float(np.sum(x * s, dtype=np.float64)), rtol=1e-5, atol=1e-3)

@@ -466,7 +466,7 @@ def test_as_text_shows_partition_driver_and_kernels():
     text = numba_jit(selu).lower(jnp.ones(8)).as_text()
     assert "jit(selu) on the Numba backend: 1 kernel(s), 0 BLAS call(s)" in text
     assert "  selu_k0: eqns 0-9 (gt, exp, mul, sub, select_n); loop over (8,)" in text
-    assert "def selu(x0):" in text and "    selu_k0(8, a, k)   # eqns 0-9" in text
+    assert "def jit_selu(x0):" in text and "    selu_k0(8, a, k)   # eqns 0-9" in text
     assert "@njit(cache=True, parallel=False, error_model='numpy')\ndef selu_k0(n0, A, K):" in text
 
 

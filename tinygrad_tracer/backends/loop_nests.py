@@ -283,13 +283,18 @@ def kernel_function(k, plan):
     K, R = k.domain, k.reduced
     kept = [p for p in range(len(K)) if p not in R]
     columns = reduced_outer(K, R)
-    b = KernelBody(k, plan, lambda idx: f"[{', '.join(idx)}]" if idx else "[()]", columns)
+    # A 0-d array is read and written as a 1-element view: Numba's parallel loops
+    # turn a 0-d array into a scalar, and `X[()]` inside a `prange` then fails to type.
+    b = KernelBody(k, plan, lambda idx: f"[{', '.join(idx)}]" if idx else "[0]", columns)
     full, post, allocs, init, update, final = b.full, b.post, b.allocs, b.init, b.update, b.final
 
     w = _Writer()
     arrays = [names[v].upper() for v in k.inputs + k.outputs]
     w(f"def {k.name}({', '.join([f'n{p}' for p in range(len(K))] + arrays)}):")
     w.depth += 1
+    for v in k.inputs + k.outputs:
+        if not v.aval.shape:
+            w(f"{names[v].upper()} = {names[v].upper()}.reshape(1)")
     if not R:
         w.nest(range(len(K)), full, k.parallel)
     elif not columns:   # kept axes outside, a scalar accumulator per result
