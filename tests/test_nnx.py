@@ -343,3 +343,11 @@ def test_live_flax(real_flax):
     import jax as real_jax
     keys = [rngs.params(), rngs.dropout(), rngs()]
     assert [np.asarray(real_jax.random.key_data(k)).tolist() for k in keys] == FLAX_RNG_KEYS
+
+
+def test_a_metric_subclass_must_define_its_methods():
+    class Incomplete(nnx.metrics.Metric):
+        pass
+    for call in (lambda m: m.reset(), lambda m: m.update(loss=1.0), lambda m: m.compute()):
+        with pytest.raises(TypeError, match=r"Incomplete is a Metric but does not define \w+\(\)"):
+            call(Incomplete())

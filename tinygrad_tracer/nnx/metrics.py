@@ -18,16 +18,21 @@ class MetricState(Variable):
 
 
 class Metric(Object):
-    """`update(**values)` accumulates, `compute()` reports, `reset()` starts over."""
+    """`update(**values)` accumulates, `compute()` reports, `reset()` starts over.
+    A subclass defines all three (see `Average` and `Accuracy`)."""
+
+    def _subclass_defines(self, method):
+        raise TypeError(f"{type(self).__name__} is a Metric but does not define {method}(): "
+                        "a metric subclass must define reset(), update(**values) and compute().")
 
     def reset(self):
-        raise NotImplementedError
+        self._subclass_defines('reset')
 
     def update(self, **kwargs):
-        raise NotImplementedError
+        self._subclass_defines('update')
 
     def compute(self):
-        raise NotImplementedError
+        self._subclass_defines('compute')
 
 
 class Average(Metric):
