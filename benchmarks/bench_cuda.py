@@ -2,6 +2,7 @@
 (and JAX on the GPU when it is installed with CUDA).
 
     python benchmarks/bench_cuda.py               # on a machine with an NVIDIA GPU
+    python benchmarks/bench_cuda.py --quick       # smaller sizes, fewer calls: seconds
     NUMBA_ENABLE_CUDASIM=1 python benchmarks/bench_cuda.py   # anywhere: a smoke run
 
 Rows: selu on 1e6 / 1e7 / 1e8 float32 (with the fraction of the card's memory
@@ -13,6 +14,7 @@ to and from the card that a call makes (arguments arrive as host arrays).
 Under the CUDA simulator every GPU thread runs as Python: it runs tiny sizes,
 to check that the script works, and its figures mean nothing.
 """
+import argparse
 import os
 import statistics
 import sys
@@ -38,7 +40,11 @@ except Exception:   # not installed, or without a GPU: the JAX rows are skipped
     JAX_GPU = False
 
 
-def median_ms(fn, calls=7):
+CALLS = 7   # per timing (--quick: 2)
+
+
+def median_ms(fn, calls=None):
+    calls = calls or CALLS
     fn()   # warm-up: trace and compile
     times = []
     for _ in range(calls):
@@ -85,7 +91,15 @@ def rows(name, entries, note=''):
         print(f"  {note}")
 
 
-def main():
+def main(argv=None):
+    global CALLS
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog=__doc__.split('\n\n', 1)[1])
+    ap.add_argument('--quick', action='store_true',
+                    help="one selu size (1e6), 1024x1024 matrices, 2 calls a row: seconds on a GPU")
+    quick = ap.parse_args(argv).quick
+    CALLS = 2 if quick else CALLS
     if SIMULATOR:
         print("UNDER THE CUDA SIMULATOR: every GPU thread runs as Python. The sizes are tiny "
               "and the figures below MEAN NOTHING; they only show that the script runs.")
@@ -94,7 +108,7 @@ def main():
         print(f"GPU: {name.decode() if isinstance(name, bytes) else name}")
     bw = bandwidth_gb_s()
     rng = np.random.default_rng(0)
-    sizes = [256] if SIMULATOR else [10 ** 6, 10 ** 7, 10 ** 8]
+    sizes = [256] if SIMULATOR else [10 ** 6] if quick else [10 ** 6, 10 ** 7, 10 ** 8]
     for n in sizes:
         x = tt.numpy.asarray(rng.standard_normal(n).astype(np.float32))
         gpu = tt.jit(lambda x: selu(tnp, x), backend='cuda')
@@ -110,7 +124,7 @@ def main():
             note = f"tt jit cuda: {8 * n / (ms * 1e-3) / 1e9:.1f} GB/s = {8 * n / (ms * 1e-3) / 1e9 / bw:.1%} of {bw:.0f} GB/s"
         rows(f"selu, {n:.0e} float32", entries, note)
 
-    m = 8 if SIMULATOR else 4096
+    m = 8 if SIMULATOR else 1024 if quick else 4096
     a = tt.numpy.asarray(rng.standard_normal((m, m)).astype(np.float32))
     b = tt.numpy.asarray(rng.standard_normal((m, m)).astype(np.float32))
     for name, f in [(f"row sum, f32[{m},{m}]", lambda a, b: a.sum(axis=1)),

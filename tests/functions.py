@@ -173,6 +173,21 @@ for _name, _fn in [('shift_left', lax.shift_left), ('shift_right_logical', lax.s
                    ('shift_right_arithmetic', lax.shift_right_arithmetic)]:
     case(_name, _fn, same_shape(int32s(-1000, 1000), int32s(0, 34)), differentiable=False)
 
+# A rank-0 operand beside a rank-n one: the primitive spreads it (JAX prints `mul a 2.0:f32[]`).
+def rank0(gen):
+    """An element maker for same_shape whose argument is rank 0 whatever the shape."""
+    return lambda rng, shp: gen(rng, ())
+
+
+case('add_rank0', lax.add, same_shape(rank0(normal), normal))
+case('add_any', lax.add_any, same_shape(normal, normal))
+case('sub_rank0', lax.sub, same_shape(normal, rank0(normal)))
+case('mul_rank0', lax.mul, same_shape(rank0(normal), normal))
+case('div_rank0', lax.div, same_shape(U(-2, 2), rank0(nonzero())))
+case('max_rank0', lax.max, lambda rng: (distinct(rng, ()), distinct(rng, shape(rng))))
+case('fma_rank0', lax.fma, same_shape(normal, rank0(normal), normal))
+case('clamp', lax.clamp, same_shape(rank0(U(-1.5, -0.5)), distinct, rank0(U(0.5, 1.5))))
+case('clamp_arrays', lax.clamp, same_shape(U(-1.5, -0.5), distinct, U(0.5, 1.5)))
 case('select_n_bool', lax.select_n, same_shape(bools, normal, normal))
 case('select_n_int', lax.select_n, same_shape(int32s(0, 3), normal, normal, normal))
 case('select_n_scalar_pred', lax.select_n, same_shape(lambda rng, s: bools(rng, ()), normal, normal))
@@ -195,7 +210,8 @@ case('reshape_dimensions_cycle', lambda x: lax.reshape(x, (4, 6), dimensions=(2,
 case('transpose', lambda x: lax.transpose(x, (2, 0, 1)), floats((2, 3, 4)))
 case('rev', lambda x: lax.rev(x, (0, 2)), floats((2, 3, 4)))
 case('squeeze', lambda x: lax.squeeze(x, (1,)), floats((3, 1, 2)))
-case('expand_dims', lambda x: lax.expand_dims(x, (0, 2)), floats((3, 2)))
+# lax.expand_dims binds broadcast_in_dim, as JAX's does; the primitive is bound directly
+case('expand_dims', lambda x: lax.expand_dims_p.bind(x, dimensions=(0, 2)), floats((3, 2)))
 case('iota', lambda x: x * lax.broadcasted_iota(x.dtype, x.shape, x.ndim - 1), uniform(-2, 2, min_rank=1))
 
 # --- reductions ----------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import tinygrad_tracer.numpy as jnp  # noqa: E402
 from tinygrad_tracer.backends import cuda_kernels, numba_cuda  # noqa: E402
 import bench_cuda  # noqa: E402
 from functions import CASES  # noqa: E402
+from test_fallback_codegen import CASES as CODEGEN_CASES  # noqa: E402
 
 ARCHS = [(9, 0), (7, 5)]   # H100 / H200, and an older card (Turing)
 
@@ -36,6 +37,10 @@ def programs():
             def loss(*xs, fn=case.fn):
                 return sum(jnp.sum(o.astype(jnp.float32)) for o in jax.tree_util.tree_leaves(fn(*xs)))
             yield f"grad({case.name})", jax.grad(loss, argnums=tuple(floats)), args
+
+    # The gathers, scatters, scans and sorts of every dtype class (tests/test_fallback_codegen.py).
+    for name, fn, arrays in CODEGEN_CASES:
+        yield f"codegen {name}", fn, tuple(jnp.asarray(a) for a in arrays)
 
     # The programs of benchmarks/bench_cuda.py, at small sizes.
     rng = np.random.default_rng(0)

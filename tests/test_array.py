@@ -156,8 +156,10 @@ def test_device_put():
                           "Array(True, dtype=bool)]}")
     y = jnp.arange(3)
     assert tt.device_put(y) is y
-    with pytest.raises(ValueError, match='cannot hold arrays here: arrays live on the CPU'):
-        tt.device_put(y, device=tt.Device('cuda', 0))
+    # (device_put to a GPU: tests/test_device_arrays.py.) New arrays are made on the CPU:
+    made_here = r"cuda:0 cannot hold arrays made here.*device_put\(x, devices\('cuda'\)\[0\]\)"
+    with pytest.raises(ValueError, match=made_here):
+        jnp.ones(2, device=tt.Device('cuda', 0))
 
 
 def test_block_until_ready_returns_the_array():

@@ -7,6 +7,8 @@ programs that once compiled to wrong code, each against the interpreter.
                  third (a cycle dropped steps: `NameError` in the driver)
     control flow a branch or a loop may hand back a broadcast view or its argument:
                  kernels reading it need C-contiguous arrays
+    reads        a gather or dynamic_update_slice reads its operand whole, even one of
+                 its result's shape: that operand is never fused in as a scalar
 """
 from types import SimpleNamespace
 
@@ -148,3 +150,36 @@ def test_a_0d_input_in_a_parallel_kernel():
     np.testing.assert_allclose(np.asarray(jax.jit(f, backend='numba')(x, s)), want, rtol=1e-6)
     total = jax.jit(lambda x, s: jnp.sum(x * s))(x, s)   # a 0-d output written from the loop
     np.testing.assert_allclose(float(total), float(np.sum(x * s, dtype=np.float64)), rtol=1e-5, atol=1e-3)
+
+
+# --- reads at computed indices inside fused kernels -----------------------------------------------
+# A gather (dynamic slice, concatenate, pad) is a member whose inputs come from other
+# steps; its result fuses on, into elementwise work and reductions (row and column).
+
+IDX = np.array([4, -1, 0, 2, 2, 7], np.int32)
+
+READS = {
+    'row sum of gathered rows': lambda x, i: jnp.sum(x[i] * 2.0, axis=1),
+    'column sum of gathered rows': lambda x, i: jnp.sum(jnp.tanh(x[i]), axis=0),
+    'index from a kernel, reused after the gather': lambda x, i: x[(i * 3) % 5] + ((i * 3) % 5)[:, None],
+    'padded, then a column max': lambda x, i: jnp.max(jnp.pad(x, ((1, 0), (2, 1))) + 1.0, axis=0),
+    'concatenate of a kernel result and an input': lambda x, i: jnp.concatenate([jnp.exp(x), x], 1).sum(1),
+    'dynamic slice at a computed start': lambda x, i: lax.dynamic_slice(x, (i[0] - 2, i[1]), (2, 3)) * x[0, 0],
+    # the operand has the result's shape: it still comes whole from an earlier kernel
+    'gather of a kernel result of the same shape': lambda x, i: jnp.exp(x)[i[:5]] + 1.0,
+    'update of a kernel result': lambda x, i: lax.dynamic_update_slice(jnp.exp(x), x[:2, :2], (i[0], i[1])) - x,
+}
+
+
+@pytest.mark.parametrize('name', READS)
+def test_reads_fuse_with_what_reads_them(name):
+    x = np.linspace(-1, 1, 15, dtype=np.float32).reshape(5, 3)
+    assert_same_as_interpreter(READS[name], jnp.asarray(x), jnp.asarray(IDX))
+
+
+def test_grad_of_a_gather_is_a_scatter_add_kernel():
+    x = jnp.asarray(np.linspace(-1, 1, 15, dtype=np.float32).reshape(5, 3))
+    f = lambda x: jnp.sum(jnp.sin(x[jnp.asarray(IDX)]) ** 2)   # noqa: E731
+    assert_same_as_interpreter(f, x, grad_argnums=0)
+    exe = jax.jit(jax.grad(f), backend='numba').lower(x).compile()
+    assert not exe.fallbacks and any(k.kernel.loop for k in exe.kernels)

@@ -314,8 +314,11 @@ def test_custom_vjp_higher_order():
 
 def test_custom_rules_show_in_jaxprs():
     text = str(tt.make_jaxpr(log1pexp)(1.0))
-    assert text.startswith("{ lambda ; a:f32[]. let\n    b:f32[] = custom_jvp_call[\n      call_jaxpr={ lambda ; c:f32[]. let")
-    assert "jvp=_log1pexp_jvp" in text and "num_consts=0" in text
+    # as JAX 0.10 prints it: name first, num_consts only when the function closes over values
+    assert text.startswith("{ lambda ; a:f32[]. let\n    b:f32[] = custom_jvp_call[\n      name=log1pexp\n"
+                           "      call_jaxpr={ lambda ; c:f32[]. let")
+    assert "      jvp=_log1pexp_jvp\n      symbolic_zeros=False\n    ] a" in text
+    assert "num_consts" not in text
     # grad runs fwd, records custom_lin for the tangent, and transposing it runs bwd (the clip).
     assert str(tt.make_jaxpr(tt.grad(lambda x: clip_gradient(x, -1.0, 1.0)))(2.0)) == (
         "{ lambda ; a:f32[]. let\n    b:f32[] = max 1.0:f32[] -1.0:f32[]\n"

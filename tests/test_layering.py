@@ -23,14 +23,14 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 # Top to bottom; a module imports only from layers above it (or its own).
 LAYERS = {
     'base': ['settings', 'errors', 'dtypes', 'tree_util', 'xla_math'],
-    'core': ['core', 'array'],
+    'core': ['core', 'array', 'device_array'],
     'ir': ['jaxpr'],
     'prims': ['_lax_xla', '_lax_elementwise', '_lax_slicing', '_lax_conv', 'lax', 'lax_control_flow', 'lax_callback'],
     'ad_util': ['ad_util'],
     'transforms': ['jvp', 'partial_eval', 'transpose', 'batching'],
     'backends': ['backends', 'backends.*'],
     'surface': ['_numpy_base', '_numpy_*', '_indexing', 'numpy'],
-    'api': ['jit', 'api', 'control_flow', 'control_flow.*', 'custom_derivatives', 'callbacks', 'debug',
+    'api': ['jit', 'api', 'control_flow', 'control_flow.*', 'custom_derivatives', 'ad_checkpoint', 'callbacks', 'debug',
             'test_util', 'typing'],
     'libs': ['prng', 'random', 'nn', 'optim', 'optax', 'nnx', 'nnx.*', 'scipy', 'scipy.*'],
     'viz': ['<viz>'],

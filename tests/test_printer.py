@@ -35,7 +35,7 @@ GOLDEN = {
                "    _:f32[] = mul b 2.0:f32[]\n"
                "    c:f32[] = cos a\n"
                "  in (c,) }"),
-    'constvar': ((lambda x: x * jnp.arange(3.0), np.ones(3, f32)),
+    'constvar': ((lambda x: x * np.arange(3.0, dtype=f32), np.ones(3, f32)),   # (jnp.arange is an iota)
                  "{ lambda a:f32[3]; b:f32[3]. let c:f32[3] = mul b a in (c,) }"),
     'literals': ((lambda x: (x > 0, x.astype(int) + 1, True), 1.0),
                  "{ lambda ; a:f32[]. let\n"

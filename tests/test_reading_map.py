@@ -59,5 +59,5 @@ def test_the_map_is_about_2500_lines():
     assert 2000 <= total <= 3200, total   # "about 3,000 lines"
 
 
-def test_lesson_2_points_to_the_map():
-    assert 'docs/READING.md' in (ROOT / 'lessons' / '02_inside_grad.py').read_text()
+def test_lesson_11_points_to_the_map():
+    assert 'docs/READING.md' in (ROOT / 'lessons' / '11_inside_the_tracer.py').read_text()

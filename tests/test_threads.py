@@ -106,3 +106,21 @@ def test_each_thread_starts_with_its_own_eval_trace():
     assert len(stack) == 1 and stack[0].level == 0 and isinstance(stack[0].trace, core.EvalTrace)
     assert dynamic is stack[0]
     assert stack[0] is not core.trace_state.trace_stack[0]
+
+
+# --- how many threads a compiled call takes (backends/threads.py) ----------------------------
+# One thread too many on a busy machine costs 10-30x (a parallel loop waits for a core
+# another program holds); one too few costs at most the parallel speed-up.
+
+@pytest.mark.parametrize('loadavg, cores, free', [
+    ("0.05 0.10 0.10 1/80 1", 2, 2),    # quiet: only this process
+    ("1.00 0.90 0.50 1/80 1", 2, 2),    # this process computing without pause
+    ("1.60 0.90 0.50 1/80 1", 2, 1),    # another program busy 60% of the last minute
+    ("0.10 0.10 0.10 2/80 1", 2, 1),    # another program running right now
+    ("2.05 2.00 1.90 3/80 1", 2, 1),    # two busy loops beside us: still one thread
+    ("9.50 9.00 8.00 12/80 1", 16, 5),   # 11 others running now
+    ("", 4, 4), ("garbage", 4, 4),      # no /proc: every core counts as free
+])
+def test_free_cores_counts_programs_running_now_and_lately(loadavg, cores, free):
+    from tinygrad_tracer.backends import threads
+    assert threads.free_cores(loadavg, cores) == free

@@ -1,8 +1,10 @@
 """viz: graphs of jaxprs (DOT source, SVG), the trace explainer, its HTML page, the CLI."""
 import html.parser
+import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 
@@ -109,14 +111,15 @@ def test_unknown_tag_names_the_known_ones():
         legend.role_style('sideways')
 
 
-def test_size_scales_with_node_count():
+def test_large_graphs_are_spaced_tighter_never_scaled_down():
     small, large = layout_attrs(5), layout_attrs(400)
-    side = lambda a: float(a['size'].split(',')[0])
-    assert side(small) < side(layout_attrs(50)) < side(large)
-    assert small['fontsize'] == '12' and large['fontsize'] == '10'
+    assert float(large['nodesep']) < float(small['nodesep'])
+    assert float(large['ranksep']) < float(small['ranksep'])
+    assert 'size' not in small and 'size' not in large
     g = viz.graph(lambda x: sum(jnp.sin(x + i) for i in range(40)), 1.0)
     n_nodes = len(re.findall(r'^\s*n\d+ \[', g.source, re.M))
-    assert n_nodes > 100 and f'size="{layout_attrs(n_nodes)["size"]}"' in g.source
+    assert n_nodes > 100 and f'nodesep={large["nodesep"]}' in g.source
+    assert not re.search(r'[^a-z]size=', g.source)
 
 
 def test_legend_lists_the_roles_used_and_matches_docs():
@@ -140,12 +143,15 @@ def test_grad_graph_colours_tangent_and_cotangent_equations():
     f = tt.grad(lambda x: jnp.sin(x) * 2.0)
     g = viz.graph(f, 1.0)
     # each equation in the colour of its role: cos(x) is the tangent work that linearize
-    # kept (the derivative of sin), the backward pass's muls are cotangent work
-    assert equation_fills(g) == [('sin', legend.ROLES['primal'].fill), ('cos', legend.ROLES['tangent'].fill),
-                                 ('mul', legend.ROLES['primal'].fill), ('mul', legend.ROLES['cotangent'].fill),
+    # kept (the derivative of sin), the backward pass's muls are cotangent work; the
+    # primal value sin(x) * 2 is not an output of grad, so it is dead: grey
+    dead = legend.KINDS['dead'].fill
+    assert equation_fills(g) == [('sin', dead), ('cos', legend.ROLES['tangent'].fill),
+                                 ('mul', dead), ('mul', legend.ROLES['cotangent'].fill),
                                  ('mul', legend.ROLES['cotangent'].fill)]
     assert [e.tag for e in make_jaxpr(f)(1.0).eqns] == ['primal', 'tangent', 'primal', 'cotangent', 'cotangent']
-    assert '>primal<' in g.source and '>tangent<' in g.source and '>cotangent<' in g.source   # legend rows
+    assert '>dead<' in g.source and '>tangent<' in g.source and '>cotangent<' in g.source   # legend rows
+    assert '>primal<' not in g.source                     # no live primal equation: no row
     assert 'out' in g.source and 'f32[]' in ' '.join(edge_labels(g))
 
 
@@ -208,14 +214,18 @@ class _KernelBackend:
 
 
 def test_kernels_reported_by_the_backend_become_clusters():
-    f = _KernelBackend(lambda x: jnp.tanh(jnp.sin(x) * 2.0).sum(), [[0, 1, 2, 3], [4]])
+    fn = lambda x: jnp.tanh(jnp.sin(x) * 2.0).sum()
+    prims = [e.primitive.name for e in make_jaxpr(fn)(X).eqns]   # sin ... tanh, reduce_sum
+    last = len(prims) - 1
+    f = _KernelBackend(fn, [list(range(last)), [last]])
     g = viz.graph(f, X)
     names = clusters(g)
-    assert names[0] == 'jit(<lambda>) · numba: 2 kernels'
-    assert names[1:] == ['kernel 0: 4 ops fused\nf_kernel0', 'kernel 1: 1 op\nf_kernel1']
+    assert names[0] == 'jit(<lambda>)\n· numba: 2 kernels'
+    assert names[1:] == [f'kernel 0: {last} ops fused\nf_kernel0', 'kernel 1: 1 op\nf_kernel1']
     kernel0 = g.source[g.source.index('kernel 0:'):g.source.index('kernel 1:')]
-    assert '0: <b>sin</b>' in kernel0 and '3: <b>tanh</b>' in kernel0
-    assert '4: <b>reduce_sum</b>' not in kernel0 and '4: <b>reduce_sum</b>' in g.source
+    assert '0: <b>sin</b>' in kernel0 and f'{last - 1}: <b>tanh</b>' in kernel0
+    reduce = f'{last}: <b>reduce_sum</b>'
+    assert reduce not in kernel0 and reduce in g.source
     assert f'fillcolor="{legend.KINDS["kernel"].fill}"' in g.source and '>kernel<' in g.source
     assert 'cluster' not in viz.graph(f, X, expand=False).source
     assert 'kernel 0' not in viz.graph(f, X, kernels=False).source
@@ -278,7 +288,7 @@ def test_custom_rule_is_a_call_cluster_named_after_its_rule():
         (x,), (x_dot,) = primals, tangents
         return log1pexp(x), x_dot / (1.0 + jnp.exp(-x))
     g = viz.graph(lambda x: log1pexp(x) * 2.0, 1.0)
-    assert clusters(g) == ['custom_jvp_call jvp=log1pexp_jvp num_consts=0']
+    assert clusters(g) == ['custom_jvp_call(log1pexp)\njvp=log1pexp_jvp num_consts=0']
     assert 'n1 -> n3 [label="c:f32[]"]' in g.source        # wired straight into exp
     assert '<b>exp</b>' in g.source and '<b>log</b>' in g.source
 
@@ -296,6 +306,351 @@ def test_nested_transforms_grad_of_jit_keeps_jit_clusters():
     g = viz.graph(tt.grad(tt.jit(lambda x: jnp.sin(x) * 2.0)), 1.0)
     assert any(n.startswith('jit') for n in clusters(g))
     assert '<b>cos</b>' in g.source
+
+
+# --- structure: the gradient of the digits MLP ---------------------------------------------
+# The network of lessons/09 and seed 000 (64-100-100-10, SELU, softmax cross-entropy with
+# integer labels), written with plain pytree params and a named_scope per layer.
+
+def _mlp_params():
+    rng = np.random.default_rng(0)
+    sizes = [64, 100, 100, 10]
+    return [{'w': (rng.normal(size=(m, n)) / np.sqrt(m)).astype(np.float32),
+             'b': np.zeros(n, np.float32)} for m, n in zip(sizes[:-1], sizes[1:])]
+
+
+MLP_PARAMS = _mlp_params()
+MLP_X = np.random.default_rng(1).normal(size=(8, 64)).astype(np.float32)
+MLP_Y = np.array([2, 1, 5, 5, 9, 5, 9, 8], np.int32)
+
+
+def predict(params, x):
+    for i, layer in enumerate(params[:-1]):
+        with tt.named_scope(f'layer{i}'):
+            x = tt.nn.selu(x @ layer['w'] + layer['b'])
+    with tt.named_scope('head'):
+        return x @ params[-1]['w'] + params[-1]['b']
+
+
+def loss(params, x, y):
+    logits = predict(params, x)
+    with tt.named_scope('loss'):
+        return tt.optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+
+
+MLP_ARGS = (MLP_PARAMS, MLP_X, MLP_Y)
+
+
+@pytest.fixture(scope='module')
+def mlp_jaxpr():
+    return make_jaxpr(tt.grad(loss))(*MLP_ARGS)
+
+
+@pytest.fixture(scope='module')
+def mlp_graph():
+    return viz.graph(tt.grad(loss), *MLP_ARGS)
+
+
+def cluster_text(dot, label):
+    """The DOT text of the cluster titled `label` (up to the next cluster)."""
+    start = re.search(rf'label=(?:"{re.escape(label)}"|{re.escape(label)}\b)', dot.source).start()
+    end = dot.source.find('subgraph cluster_', start)
+    return dot.source[start:end if end > 0 else None]
+
+
+def eqn_nodes(dot):
+    return re.findall(r'^\s*n\d+ \[label=<(?:\d+: )?<b>[^<]+</b>.*$', dot.source, re.M)
+
+
+def test_named_scope_and_the_users_line_are_recorded_on_each_equation(mlp_jaxpr):
+    infos = [e.source_info for e in mlp_jaxpr.eqns]
+    assert all(i is not None for i in infos)
+    by_scope = {}
+    for e in mlp_jaxpr.eqns:
+        by_scope.setdefault((e.source_info.name_stack, e.tag), []).append(e.primitive.name)
+    assert by_scope[(('layer0',), 'primal')][0] == 'dot_general'
+    assert 'expm1' in by_scope[(('layer1',), 'primal')]
+    assert 'gather' in by_scope[(('loss',), 'primal')]
+    # the backward pass runs long after the scopes closed: each transposed equation
+    # keeps the scope of the equation it is the transpose of
+    assert by_scope[(('layer0',), 'cotangent')].count('dot_general') == 1
+    assert by_scope[(('head',), 'cotangent')].count('dot_general') == 2
+    assert 'scatter-add' in by_scope[(('loss',), 'cotangent')]
+    first = infos[0]   # the innermost frame outside tinygrad_tracer: `x @ layer['w']`
+    assert (os.path.basename(first.file), first.function) == ('test_viz.py', 'predict')
+    src = open(first.file).read().splitlines()[first.line - 1]
+    assert "x @ layer['w']" in src
+
+
+def test_named_scopes_nest_and_check_their_name():
+    def f(x):
+        with tt.named_scope('outer'):
+            y = jnp.sin(x)
+            with tt.named_scope('inner'):
+                y = y * 2.0
+        return jnp.cos(y)
+    eqns = make_jaxpr(f)(1.0).eqns
+    assert [e.source_info.name_stack for e in eqns] == [('outer',), ('outer', 'inner'), ()]
+
+    @tt.named_scope('block')   # as a decorator, and reentered by recursion
+    def g(x, depth):
+        return jnp.sin(x) if depth == 0 else g(x, depth - 1) * 2.0
+    eqns = make_jaxpr(lambda x: g(x, 1))(1.0).eqns
+    assert [e.source_info.name_stack for e in eqns] == [('block', 'block'), ('block',)]
+    with pytest.raises(TypeError, match=r"named_scope needs a non-empty string name, got 3"):
+        tt.named_scope(3)
+
+
+def test_named_scopes_are_recorded_as_jax_records_them(real_jax):
+    def scoped(named_scope, np_):
+        def f(x):
+            with named_scope('outer'):
+                y = np_.sin(x)
+                with named_scope('inner'):
+                    y = y * 2.0
+            return np_.cos(y)
+        return f
+    ours = [(e.primitive.name, '/'.join(e.source_info.name_stack))
+            for e in make_jaxpr(scoped(tt.named_scope, jnp))(1.0).eqns]
+    theirs = [(e.primitive.name, str(e.source_info.name_stack))
+              for e in real_jax.make_jaxpr(scoped(real_jax.named_scope, real_jax.numpy))(1.0).eqns]
+    assert ours == theirs == [('sin', 'outer'), ('mul', 'outer/inner'), ('cos', '')]
+
+
+def test_printer_does_not_print_source_info():
+    def scoped(x):
+        with tt.named_scope('layer0'):
+            return jnp.sin(x) * 2.0
+    text = str(make_jaxpr(scoped)(1.0))
+    assert text == str(make_jaxpr(lambda x: jnp.sin(x) * 2.0)(1.0))
+    assert 'layer0' not in text and 'test_viz' not in text
+
+
+def test_eager_path_records_no_source_info(monkeypatch):
+    """Eager ops (and eager grad / vmap, which build no jaxpr below them) never walk the
+    stack for a source location: no SourceInfo is made. make_jaxpr makes them."""
+    from tinygrad_tracer import jaxpr as jx
+    made = []
+
+    class Counting(jx.SourceInfo):
+        def __new__(cls, *fields):
+            made.append(fields)
+            return super().__new__(cls, *fields)
+    monkeypatch.setattr(jx, 'SourceInfo', Counting)
+    jnp.sin(X) @ W
+    tt.grad(loss)(*MLP_ARGS)
+    tt.vmap(lambda r: jnp.tanh(r).sum())(X)
+    with tt.named_scope('eager'):
+        jnp.cos(X)
+    assert made == []
+    make_jaxpr(lambda x: jnp.sin(x))(1.0)   # the counter does count
+    assert len(made) == 1
+
+
+def test_dead_equations_are_those_nothing_needs():
+    from viz.structure import dead_eqns
+    # exp reads cos and nothing reads exp: both are dead (the printer names only exp `_`)
+    closed = make_jaxpr(lambda x: (jnp.exp(jnp.cos(x)), jnp.sin(x))[1])(1.0)
+    assert [e.primitive.name for e in closed.eqns] == ['cos', 'exp', 'sin']
+    assert dead_eqns(closed.jaxpr) == {0, 1}
+    g = viz.graph(lambda x: (jnp.exp(jnp.cos(x)), jnp.sin(x))[1], 1.0)
+    dead = legend.KINDS['dead'].fill
+    assert equation_fills(g) == [('cos', dead), ('exp', dead), ('sin', legend.ROLES['primal'].fill)]
+    assert 'style="rounded,filled,dashed"' in g.source and '>dead<' in g.source
+
+
+def test_digits_mlp_inputs_and_outputs_are_named_by_pytree_path(mlp_graph):
+    labels = set(node_labels(mlp_graph).values())
+    for i, (m, n) in enumerate([(64, 100), (100, 100), (100, 10)]):
+        assert f'"params[{i}][\'w\']\nf32[{m},{n}]"' in labels
+        assert f'"params[{i}][\'b\']\nf32[{n}]"' in labels
+        assert f'"out[{i}][\'w\']"' in labels and f'"out[{i}][\'b\']"' in labels
+    assert '"x\nf32[8,64]"' in labels and '"y\ni32[8]"' in labels
+    assert viz.graph.__module__ and \
+        __import__('viz.graph', fromlist=['path_names']).path_names('p', [{'b': 0, 'w': 1}]) == \
+        ["p[0]['b']", "p[0]['w']"]
+
+
+def test_digits_mlp_dead_code_is_grey_or_hidden(mlp_jaxpr, mlp_graph):
+    from viz.structure import dead_eqns
+    dead = dead_eqns(mlp_jaxpr.jaxpr)
+    # the loss value itself, and what only it reads, is dead under grad
+    assert str(mlp_jaxpr).count(' _:') >= 4 and len(dead) > str(mlp_jaxpr).count(' _:')
+    names = [mlp_jaxpr.eqns[i].primitive.name for i in sorted(dead)]
+    assert 'log' in names and 'div' in names   # log(sum(exp)) - label logit, / 8: the value
+    grey = f'fillcolor="{legend.KINDS["dead"].fill}"'
+    assert sum(grey in line for line in eqn_nodes(mlp_graph)) == len(dead)
+    hidden = viz.graph(tt.grad(loss), *MLP_ARGS, hide_dead=True)
+    assert len(eqn_nodes(hidden)) == len(mlp_jaxpr.eqns) - len(dead)
+    assert grey not in hidden.source
+
+
+def test_digits_mlp_blas_calls_are_marked(mlp_graph):
+    blas = [line for line in eqn_nodes(mlp_graph) if '<b>dot_general</b>' in line]
+    # 3 forward; backward 2 per layer (for w and for the layer's input), but none for the
+    # input x of layer0, which is not differentiated
+    assert len(blas) == 3 + 2 + 2 + 1
+    border = legend.KINDS['BLAS'].border
+    assert all(f'color="{border}"' in line and 'peripheries=2' in line for line in blas)
+    assert sum('peripheries=2' in line for line in eqn_nodes(mlp_graph)) == len(blas)
+    assert '>BLAS<' in mlp_graph.source
+
+
+def test_digits_mlp_clusters_per_named_scope_and_per_function(mlp_graph):
+    names = clusters(mlp_graph)
+    assert set(names) == {'layer0', 'layer1', 'head', 'loss', 'layer0 · backward',
+                          'layer1 · backward', 'head · backward', 'loss · backward'}
+    layer0 = cluster_text(mlp_graph, 'layer0')
+    assert '<b>dot_general</b>' in layer0 and '<b>expm1</b>' in layer0
+    assert '<b>gather</b>' not in layer0 and '<b>gather</b>' in cluster_text(mlp_graph, 'loss')
+    back = cluster_text(mlp_graph, 'head · backward')
+    assert back.count('<b>dot_general</b>') == 2 and legend.ROLES['cotangent'].fill in back
+    by_fn = viz.graph(tt.grad(loss), *MLP_ARGS, group_by='function')
+    assert {'predict()  test_viz.py', 'loss()  test_viz.py',
+            'predict()  test_viz.py · backward'} <= set(clusters(by_fn))
+    assert 'cluster' not in viz.graph(tt.grad(loss), *MLP_ARGS, group_by=None).source
+    with pytest.raises(ValueError, match=r"group_by='layer'.*'scope'.*'function'"):
+        viz.graph(tt.grad(loss), *MLP_ARGS, group_by='layer')
+
+
+def test_digits_mlp_groups_collapse_to_one_box_each():
+    g = viz.graph(tt.grad(loss), *MLP_ARGS, collapse_groups=True)
+    assert 'cluster' not in g.source
+    boxes = {re.search(r'<b>([^<]+)</b>', line).group(1): line for line in eqn_nodes(g)}
+    assert {'layer0', 'layer1', 'head', 'loss', 'layer1 · backward'} <= set(boxes)
+    assert '13 eqns:' in boxes['layer0'] and 'dot_general' in boxes['layer0']
+    assert 'peripheries=2' in boxes['layer0']            # it makes a BLAS call
+    assert 'peripheries=2' not in boxes['loss']
+    assert legend.ROLES['cotangent'].fill in boxes['layer1 · backward']
+    assert '-> n' in g.source and len(eqn_nodes(g)) < 20
+
+
+def test_index_bookkeeping_rule():
+    from viz.structure import index_eqns
+
+    def f(logits, y):
+        mask = jnp.where(logits > 0.0, 1.0, 0.0)             # a float comparison: data
+        return (tt.nn.one_hot(y, 3) * logits * mask).sum()
+    closed = make_jaxpr(f)(np.ones((2, 3), np.float32), np.array([0, 2], np.int32))
+    folded = {closed.eqns[i].primitive.name for i in index_eqns(closed.jaxpr)}
+    kept = {e.primitive.name for i, e in enumerate(closed.eqns)
+            if i not in index_eqns(closed.jaxpr)}
+    assert {'eq', 'convert_element_type'} <= folded        # the one-hot mask
+    assert 'gt' in kept and 'mul' in kept and 'reduce_sum' in kept
+    assert 'gt' not in folded and 'mul' not in folded
+
+
+def test_digits_mlp_index_bookkeeping_folds_into_one_node(mlp_graph):
+    g = viz.graph(tt.grad(loss), *MLP_ARGS, fold_indexing=True)
+    folded = [line for line in eqn_nodes(g) if '<b>index bookkeeping</b>' in line]
+    assert len(folded) == 1 and 'concatenate' in folded[0] and 'shape=hexagon' in folded[0]
+    n = int(re.search(r'(\d+) eqns:', folded[0]).group(1))
+    assert n >= 10   # the label arithmetic of the integer labels
+    assert len(eqn_nodes(g)) == len(eqn_nodes(mlp_graph)) - n + 1
+    assert '<b>concatenate</b>' in mlp_graph.source and '<b>concatenate</b>' not in g.source
+    assert '<b>gather</b>' in g.source and '<b>dot_general</b>' in g.source   # data stays
+    assert '>index<' in g.source
+    assert '<b>index bookkeeping</b>' in cluster_text(g, 'loss')   # in its scope's cluster
+
+
+def test_values_show_shapes_and_small_numbers():
+    g = viz.graph(lambda x, w: (jnp.sin(x) * 2.0, x @ w), np.array([0.0, 1.0], np.float32),
+                  np.ones((2, 5), np.float32), values=True)
+    src = g.source
+    assert '"x\nf32[2]\n[0.,1.]"' in src                   # a small input: its numbers
+    assert '<b>sin</b><br/><font point-size="10">f32[2] = [0.    ,0.8415]</font>' in src
+    assert 'f32[2] = [0.    ,1.6829]' in src              # sin(x) * 2.0
+    assert 'out[1]\n[1.,1.,1.,1.,1.]' in src               # 5 elements: still numbers
+    w = viz.graph(lambda w: w * 2.0, np.ones((3, 3), np.float32), values=True).source
+    assert '<font point-size="10">f32[3,3]</font>' in w     # 9 elements: the type only
+    with pytest.raises(TypeError, match=r'values=True\) has no arguments'):
+        viz.graph(make_jaxpr(jnp.sin)(1.0), values=True)
+
+
+def test_digits_mlp_values(mlp_graph):
+    g = viz.graph(tt.grad(loss), *MLP_ARGS, values=True)
+    assert '"y\ni32[8]\n[2,1,5,5,9,5,9,8]"' in g.source
+    assert '<font point-size="10">dimension_numbers=(((1,),(0,)),((),()))<br/>f32[8,100]' \
+        in g.source
+
+
+def _xdot_font_sizes(obj, out):
+    """Every font size (xdot `F` operation) in Graphviz's -Tjson output."""
+    if isinstance(obj, dict):
+        if obj.get('op') == 'F':
+            out.append(obj['size'])
+        for v in obj.values():
+            _xdot_font_sizes(v, out)
+    elif isinstance(obj, list):
+        for v in obj:
+            _xdot_font_sizes(v, out)
+    return out
+
+
+def test_labels_are_at_least_10_px_high_at_the_default_size(dot_installed, tmp_path):
+    """At the default size every label is at least 10 px high in the PNG. Two honest
+    halves: (1) Graphviz's own layout (`dot -Tjson`, the fonts it actually draws with)
+    uses no font under 10 pt, and the DOT asks for none smaller; (2) the PNG is not
+    scaled down: its width is the layout's width at 96 dpi (plus the 4 pt pad on each
+    side), which fails if a `size` attribute shrank the drawing. 10 pt at 96 dpi is
+    13.3 px, so every label is at least that high."""
+    g = viz.graph(tt.grad(loss), *MLP_ARGS, values=True)
+    asked = [float(s) for s in re.findall(r'(?:fontsize|point-size)="?([\d.]+)', g.source)]
+    assert asked and min(asked) >= 10
+    layout = json.loads(subprocess.run(['dot', '-Tjson'], input=g.source, text=True,
+                                       capture_output=True, check=True).stdout)
+    sizes = _xdot_font_sizes(layout, [])
+    assert sizes and min(sizes) >= 10
+    png = subprocess.run(['dot', '-Tpng'], input=g.source.encode(), capture_output=True,
+                         check=True).stdout
+    width_px, height_px = struct.unpack('>II', png[16:24])
+    bb = [float(v) for v in layout['bb'].split(',')]    # points
+    pad = 2 * 4 * 96 / 72
+    assert abs(width_px - (bb[2] * 96 / 72 + pad)) <= 2
+    assert abs(height_px - (bb[3] * 96 / 72 + pad)) <= 2
+    assert min(sizes) * 96 / 72 >= 10
+
+
+def test_loop_cluster_titles_are_wrapped_and_kept_off_the_entering_edges():
+    f = lambda x: lax.fori_loop(0, 3, lambda i, v: v * 2.0, x)
+    src = viz.graph(f, 1.0).source
+    title = re.search(r'label="(scan[^"]*)"([^\n]*)', src)
+    assert '\n' in title.group(1) and all(len(t) <= 40 for t in title.group(1).split('\n'))
+    assert 'labelloc=b' in title.group(2)
+
+
+def _title_crossings(dot):
+    """{cluster title: how many edge points (spline control points, label positions) fall
+    inside the title's box} in Graphviz's own layout (`dot -Tjson`, in points)."""
+    layout = json.loads(subprocess.run(['dot', '-Tjson'], input=dot.source, text=True,
+                                       capture_output=True, check=True).stdout)
+    points = []
+    for e in layout.get('edges', []):
+        points += [tuple(p) for op in e.get('_draw_', []) if op['op'] in 'bB'
+                   for p in op['points']]
+        if 'lp' in e:
+            points.append(tuple(map(float, e['lp'].split(','))))
+    crossings = {}
+    for c in layout['objects']:
+        if 'nodes' in c and 'lp' in c:   # a cluster with a title
+            x, y = map(float, c['lp'].split(','))
+            w, h = float(c['lwidth']) * 36, float(c['lheight']) * 36   # half, in points
+            crossings[c['label']] = sum(abs(px - x) <= w and abs(py - y) <= h
+                                        for px, py in points)
+    return crossings
+
+
+def test_no_edge_runs_through_a_cluster_title(dot_installed):
+    """The overprint of issue 13: a long one-line loop title at the top of its cluster,
+    crossed by the edges entering the loop. Checked in the laid-out drawing: no edge
+    passes through any cluster's title (a one-line title at the top fails this)."""
+    scan = viz.graph(lambda x: lax.scan(lambda c, xi: (c * 2.0 + xi, jnp.sin(c)), x[0], x),
+                     np.ones(3, np.float32))
+    cond = viz.graph(lambda p, x: lax.cond(p, jnp.sin, lambda y: jnp.cos(y) * 2.0, x), True, X)
+    mlp = viz.graph(tt.grad(loss), *MLP_ARGS)
+    for g in (scan, cond, mlp):
+        crossings = _title_crossings(g)
+        assert crossings and not any(crossings.values()), crossings
 
 
 # --- rendering ----------------------------------------------------------------------------------
@@ -531,9 +886,10 @@ def test_cli_help_documents_every_flag_with_an_example(capsys):
     code, out, _ = cli(capsys, '--help')
     assert code == 0
     for flag in ('--args', '--grad', '--vmap', '--jit', '--explain', '--output', '--format',
-                 '--collapse', '--rankdir'):
+                 '--collapse', '--rankdir', '--group-by', '--collapse-groups', '--fold-indexing',
+                 '--hide-dead', '--values'):
         assert flag in out
-    assert out.count('e.g.') >= 9
+    assert out.count('e.g.') >= 14
     assert 'python -m viz "lambda x: jnp.sin(x) * 2" --args 1.0 --grad -o g.svg' in out
 
 
@@ -579,3 +935,34 @@ def test_cli_without_dot_names_the_install(tmp_path, monkeypatch, capsys):
     code, out, err = cli(capsys, 'lambda x: jnp.sin(x)', '--args', '1.0', '-o',
                          str(tmp_path / 'g.png'))
     assert code == 1 and err.startswith('error: ') and 'brew install graphviz' in err
+
+
+def test_cli_structure_flags(capsys):
+    code, out, _ = cli(capsys, 'lambda x, w: (jnp.cos(x), jnp.tanh(x @ w))[1]', '--args',
+                       'jnp.ones((2, 3))', 'jnp.ones((3, 2))', '--hide-dead', '--values',
+                       '--group-by', 'function')
+    assert code == 0 and '<b>tanh</b>' in out and '<b>cos</b>' not in out   # cos is dead
+    assert 'f32[2,2] = [[0.9951,0.9951],' in out         # tanh(3.0), 4 elements
+    assert 'label="<lambda>()  <string>"' in out          # the function the CLI evaluated
+    code, out, _ = cli(capsys, 'lambda x, y: (tt.nn.one_hot(y, 3) * x).sum()', '--args',
+                       'jnp.ones((2, 3))', 'jnp.array([0, 2])', '--fold-indexing')
+    assert code == 0 and '<b>index bookkeeping</b>' in out and '<b>eq</b>' not in out
+    code, out, _ = cli(capsys, 'lambda x: jnp.sin(x) * 2', '--args', '1.0',
+                       '--group-by', 'function', '--collapse-groups')
+    assert code == 0 and '<b>&lt;lambda&gt;()  &lt;string&gt;</b>' in out
+    assert 'cluster' not in out and '2 eqns:' in out
+
+
+def test_named_scopes_inside_jit_and_loop_bodies_are_clusters_too():
+    def step(v):
+        with tt.named_scope('update'):
+            return jnp.tanh(v) * 0.5
+
+    g = viz.graph(tt.jit(lambda x: step(step(x)), backend='interpret'), X)
+    names = clusters(g)
+    # one cluster per scope name: both calls' equations are in it
+    assert names[0].startswith('jit(<lambda>)') and names.count('update') == 1
+    update = cluster_text(g, 'update')
+    assert '0: <b>tanh</b>' in update and '2: <b>tanh</b>' in update   # numbered in run order
+    g = viz.graph(lambda x: lax.fori_loop(0, 3, lambda i, v: step(v), x), 1.0)
+    assert 'update' in clusters(g) and '<b>tanh</b>' in cluster_text(g, 'update')

@@ -209,17 +209,9 @@ def test_seed_000_vmap_loss():
 
 def test_vmap_jaxpr_moves_batch_axis():
     jaxpr = jax.make_jaxpr(jax.vmap(lambda x: jnp.sin(x) * 2))(jnp.ones(3))
-    # lax's mul does not broadcast (JAX's accepts a scalar here), so the unbatched
-    # constant gets a batch axis first
-    assert str(jaxpr) == (
-        "{ lambda ; a:f32[3]. let\n"
-        "    b:f32[3] = sin a\n"
-        "    c:f32[3] = broadcast_in_dim[broadcast_dimensions=() shape=(3,)] 2.0:f32[]\n"
-        "    d:f32[3] = mul b c\n"
-        "  in (d,) }")
-    eqns = [e.primitive.name for e in jaxpr.eqns]
-    assert eqns == ['sin', 'broadcast_in_dim', 'mul']
-    assert all(e.tag == 'batched' for e in jaxpr.eqns[1:])
+    # lax's mul spreads a rank-0 operand, so the unbatched constant needs no batch axis
+    assert str(jaxpr) == "{ lambda ; a:f32[3]. let b:f32[3] = sin a; c:f32[3] = mul b 2.0:f32[] in (c,) }"
+    assert [(e.primitive.name, e.tag) for e in jaxpr.eqns] == [('sin', 'batched'), ('mul', 'batched')]
 
 
 # --- errors ----------------------------------------------------------------------------------

@@ -4,14 +4,16 @@
 (result shape and dtype from argument shapes and dtypes) and a one-line doc
 make a `Primitive`, recorded in `primitives`. The elementwise primitives
 below (math, comparisons, bit operations, select_n, conversions) act on each
-element on its own, on arguments of one shape and one dtype. `lax` re-exports
+element on its own, on arguments of one dtype and one shape, except that a
+rank-0 operand stands for its value at every element (`mul a 3.0:f32[]`, as in
+JAX; `elementwise_shape` and `rank0_broadcasting`). `lax` re-exports
 everything here next to the structural primitives.
 """
 import numpy as np
 
-from . import _lax_xla, dtypes, xla_math
+from . import _lax_xla, core, dtypes, xla_math
 from .array import Array
-from .core import Primitive, ShapedArray, bind, get_aval, Tracer
+from .core import Primitive, ShapedArray, bind, eager_out_avals, get_aval, Tracer
 from .tree_util import tree_map
 
 primitives = {}   # name -> Primitive, for coverage tests and the docs
@@ -41,12 +43,12 @@ def def_primitive(name, np_impl, abstract_eval, doc, multiple_results=False, ele
     prim.abstract_eval = abstract_eval
 
     def impl(*args, **params):
-        out_avals = abstract_eval(*[get_aval(a) for a in args], **params)
+        out_avals = eager_out_avals(prim, args, params)   # remembered: eager ops repeat
         with np.errstate(all='ignore'):   # uint32 wraps, 1/0 is inf, as in XLA
             outs = np_impl(*[to_numpy(a) for a in args], **params)
         if multiple_results:
             return [_wrap(o, a) for o, a in zip(outs, out_avals)]
-        return _wrap(outs, out_avals)
+        return _wrap(outs, out_avals[0])
 
     prim.impl = impl
     primitives[name] = prim
@@ -78,21 +80,36 @@ def _unary_aval(name, kinds):
     return rule
 
 
-def _nary_aval(name, kinds, out_dtype=None):
+def elementwise_shape(name, avals, rank0=True):
+    """The result shape of elementwise primitive `name` on operands `avals`: their
+    common shape. With `rank0`, an operand of shape () stands for its value at
+    every element (JAX prints `mul a 3.0:f32[]`, not a broadcast first); every
+    transform and backend follows this one rule (see `rank0_broadcasting`)."""
+    shapes = {a.shape for a in avals if not (rank0 and a.shape == ())}
+    if len(shapes) > 1:
+        raise TypeError(f"{name} got incompatible shapes for broadcasting: "
+                        f"{', '.join(str(a.shape) for a in avals)}. lax broadcasts only "
+                        "rank-0 operands: use jnp functions, or lax.broadcast_in_dim first.")
+    return shapes.pop() if shapes else ()
+
+
+# The elementwise primitives whose operands may mix shape () with one shape (all
+# with two or more operands but select_n, whose cases must share their shape).
+rank0_broadcasting = set()
+
+
+def _nary_aval(name, kinds, out_dtype=None, rank0=True):
     def rule(*avals):
         x = avals[0]
         for a in avals:
             check_kind(name, a, kinds)
-        if any(a.shape != x.shape for a in avals):
-            raise TypeError(f"{name} got incompatible shapes for broadcasting: "
-                            f"{', '.join(str(a.shape) for a in avals)}. lax does not "
-                            "broadcast: use jnp functions, or lax.broadcast_in_dim first.")
+        shape = elementwise_shape(name, avals, rank0)
         if any(a.dtype != x.dtype for a in avals):
             raise TypeError(f"{name} requires arguments to have the same dtypes, got "
                             f"{', '.join(a.dtype.name for a in avals)}. Convert one with "
                             "lax.convert_element_type (jnp functions promote for you).")
         weak = all(a.weak_type for a in avals)
-        return ShapedArray(x.shape, out_dtype or x.dtype, weak)   # eq(1., 2.) is weak too, as in JAX
+        return ShapedArray(shape, out_dtype or x.dtype, weak)   # eq(1., 2.) is weak too, as in JAX
     return rule
 
 
@@ -101,8 +118,10 @@ def _unop(name, np_fn, kinds, doc):
                          _unary_aval(name, kinds), doc, elementwise=True)
 
 
-def _binop(name, np_fn, kinds, doc, out_dtype=None):
-    return def_primitive(name, np_fn, _nary_aval(name, kinds, out_dtype), doc, elementwise=True)
+def _binop(name, np_fn, kinds, doc, out_dtype=None, aval=None):
+    prim = def_primitive(name, np_fn, aval or _nary_aval(name, kinds, out_dtype), doc, elementwise=True)
+    rank0_broadcasting.add(prim)
+    return prim
 
 
 # --- unary ----------------------------------------------------------------------
@@ -126,9 +145,9 @@ ceil_p = _unop('ceil', np.ceil, FLOAT, "round up")
 round_p = def_primitive('round', _round, lambda x, rounding_method=0: _unary_aval('round', FLOAT)(x),
                         "round to nearest (rounding_method 0: halves away from zero, 1: to even)",
                         elementwise=True)
-exp_p = _unop('exp', np.exp, FLOAT, "e**x")
-# log, log1p, erf, erf_inv: XLA's own float32 polynomials are not correctly rounded, so the
-# float64 detour would differ from jax; xla_math repeats XLA's steps (jax's digits, bit for bit).
+# exp, tanh, log, log1p, erf, erf_inv: XLA's own float32 polynomials are not correctly rounded,
+# so the float64 detour would differ from jax; xla_math repeats XLA's steps (jax's digits).
+exp_p = def_primitive('exp', xla_math.exp, _unary_aval('exp', FLOAT), "e**x", elementwise=True)
 log_p = def_primitive('log', xla_math.log, _unary_aval('log', FLOAT), "natural logarithm",
                       elementwise=True)
 log1p_p = def_primitive('log1p', xla_math.log1p, _unary_aval('log1p', FLOAT),
@@ -142,7 +161,8 @@ acos_p = _unop('acos', np.arccos, FLOAT, "inverse cosine")
 atan_p = _unop('atan', np.arctan, FLOAT, "inverse tangent")
 sinh_p = _unop('sinh', np.sinh, FLOAT, "hyperbolic sine")
 cosh_p = _unop('cosh', np.cosh, FLOAT, "hyperbolic cosine")
-tanh_p = _unop('tanh', np.tanh, FLOAT, "hyperbolic tangent")
+tanh_p = def_primitive('tanh', xla_math.tanh, _unary_aval('tanh', FLOAT), "hyperbolic tangent",
+                       elementwise=True)
 asinh_p = _unop('asinh', np.arcsinh, FLOAT, "inverse hyperbolic sine")
 acosh_p = _unop('acosh', np.arccosh, FLOAT, "inverse hyperbolic cosine")
 atanh_p = _unop('atanh', np.arctanh, FLOAT, "inverse hyperbolic tangent")
@@ -168,11 +188,11 @@ stop_gradient_p = _unop('stop_gradient', lambda x: x, ANY,
 # --- binary -----------------------------------------------------------------------
 
 add_p = _binop('add', np.add, NUM, "x + y")
+add_any_p = _binop('add_any', np.add, NUM, "x + y, as autodiff adds up tangents and cotangents")
 sub_p = _binop('sub', np.subtract, NUM, "x - y")
 mul_p = _binop('mul', np.multiply, NUM, "x * y")
-div_p = def_primitive('div', _lax_xla.divide, lambda x, y, reciprocal=False: _nary_aval('div', NUM)(x, y),
-                      "x / y (integers round toward zero; reciprocal=True: x * (1 / y))",
-                      elementwise=True)
+div_p = _binop('div', _lax_xla.divide, NUM, "x / y (integers round toward zero; reciprocal=True: x * (1 / y))",
+               aval=lambda x, y, reciprocal=False: _nary_aval('div', NUM)(x, y))
 rem_p = _binop('rem', _lax_xla.remainder, NUM, "remainder with the sign of x (C's fmod)")
 pow_p = _binop('pow', lambda x, y: _lax_xla.in_float64(lambda a: np.power(a, y))(x), FLOAT, "x ** y")
 max_p = _binop('max', np.maximum, ANY, "elementwise maximum (nan wins)")
@@ -195,6 +215,8 @@ lt_p = _binop('lt', np.less, ANY, "x < y", dtypes.bool_)
 le_p = _binop('le', np.less_equal, ANY, "x <= y", dtypes.bool_)
 gt_p = _binop('gt', np.greater, ANY, "x > y", dtypes.bool_)
 ge_p = _binop('ge', np.greater_equal, ANY, "x >= y", dtypes.bool_)
+clamp_p = _binop('clamp', lambda lo, x, hi: np.minimum(np.maximum(x, lo), hi), ANY,
+                 "x limited to [lo, hi] (operands lo, x, hi; lo and hi may be rank 0)")
 
 
 # --- selecting and converting -------------------------------------------------------
@@ -207,7 +229,7 @@ def _select_n_aval(which, *cases):
                         f"cases' shape {cases[0].shape}")
     if not (dtypes.is_bool(which.dtype) or which.dtype == dtypes.int32):
         raise TypeError(f"select_n selector must be bool or int32, got {which.dtype.name}")
-    return _nary_aval('select_n', ANY)(*cases)
+    return _nary_aval('select_n', ANY, rank0=False)(*cases)
 
 
 def _select_n(which, *cases):
@@ -265,7 +287,8 @@ sin, cos, tan, tanh, logistic = map(_unary, (sin_p, cos_p, tan_p, tanh_p, logist
 asin, acos, atan, sinh, cosh = map(_unary, (asin_p, acos_p, atan_p, sinh_p, cosh_p))
 asinh, acosh, atanh, erf, erf_inv = map(_unary, (asinh_p, acosh_p, atanh_p, erf_p, erf_inv_p))
 sqrt, rsqrt, is_finite, bitwise_not = map(_unary, (sqrt_p, rsqrt_p, is_finite_p, not_p))
-add, sub, mul, div, rem, pow = map(_binary, (add_p, sub_p, mul_p, div_p, rem_p, pow_p))
+add, sub, mul, rem, pow = map(_binary, (add_p, sub_p, mul_p, rem_p, pow_p))
+add_any = _binary(add_any_p)
 max, min, atan2, nextafter = map(_binary, (max_p, min_p, atan2_p, nextafter_p))
 bitwise_and, bitwise_or, bitwise_xor = map(_binary, (and_p, or_p, xor_p))
 shift_left, shift_right_logical, shift_right_arithmetic = map(
@@ -278,6 +301,27 @@ def fma(x, y, z):
     """x * y + z with one rounding. XLA:CPU fuses float32 multiply-adds this way,
     so code that must match JAX's digits (random.uniform) spells it out."""
     return bind(fma_p, *_lift_scalars(x, y, z))
+
+
+def div(x, y):
+    """x / y. Run eagerly, a rank-0 divisor of a rank-n x divides as XLA compiles the
+    op, where the divisor is a broadcast: x * (1 / y) (see `divides_by_reciprocal`).
+    Staged (jit, make_jaxpr), the backends decide from the whole jaxpr."""
+    x, y = _lift_scalars(x, y)
+    spread = get_aval(y).shape == () and get_aval(x).shape != ()
+    if (spread and core.trace_state.dynamic_trace.level == 0
+            and _lax_xla.divides_by_reciprocal(get_aval(y).dtype, False, False, True)):
+        return bind(div_p, x, y, reciprocal=True)
+    return bind(div_p, x, y)
+
+
+def clamp(min, x, max):
+    """x limited to [min, max], elementwise; `min` and `max` may be rank 0 (lax.clamp).
+
+        >>> lax.clamp(0, jnp.arange(-1, 3), 1)
+        Array([0, 0, 1, 1], dtype=int32)
+    """
+    return bind(clamp_p, *_lift_scalars(min, x, max))
 
 
 def round(x, rounding_method=0):

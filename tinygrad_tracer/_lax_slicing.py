@@ -9,7 +9,7 @@ import builtins   # `slice` below is lax.slice; the impls use Python's
 import numpy as np
 
 from . import _lax_xla, dtypes
-from ._lax_elementwise import add, def_primitive, lt, select
+from ._lax_elementwise import add, convert_element_type, def_primitive, lt, select
 from .array import Array
 from .core import ShapedArray, bind, get_aval
 
@@ -180,7 +180,9 @@ def _start_indices(indices, shape):
         if isinstance(i, (int, np.integer)):
             out.append(Array(np.asarray(i + n if i < 0 else i, dtypes.int32)))
         else:
-            out.append(select(lt(i, 0), add(i, n), i))
+            negative = lt(i, 0)
+            # a weakly typed index is made strong for the sum (JAX's jaxpr shows the convert)
+            out.append(select(negative, add(convert_element_type(i, get_aval(i).dtype), n), i))
     return out
 
 

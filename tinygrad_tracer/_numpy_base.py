@@ -36,9 +36,12 @@ ndarray.register(Tracer)
 
 # --- turning things into arrays -------------------------------------------------
 
+ARRAY_TYPES = (Array, Tracer)
+
+
 def is_array(x):
     """Is `x` an Array or a traced value (not a Python scalar, list or NumPy array)?"""
-    return isinstance(x, (Array, Tracer))
+    return isinstance(x, ARRAY_TYPES)
 
 
 def asarray(a, dtype=None, order=None, *, copy=None, device=None):
@@ -66,7 +69,8 @@ def asarray(a, dtype=None, order=None, *, copy=None, device=None):
         dt, weak = dtypes.dtype_of(a)   # jnp.asarray(1.0) stays weakly typed, as in JAX
         return Array(np.asarray(a, dt), weak)
     val = np.asarray(a)
-    if val.dtype == object or val.dtype.kind in 'USVc':
+    # ml_dtypes' types have kind 'V' too: Array() accepts bfloat16 and says why not float8
+    if val.dtype == object or val.dtype.kind in 'USVc' and val.dtype.name not in dtypes.ML_DTYPE_NAMES:
         raise TypeError(f"Cannot make an array from {type(a).__name__} {a!r}: use numbers, "
                         "arrays or (nested) lists of them (complex numbers and strings are "
                         "not supported).")
@@ -138,7 +142,11 @@ def shape_tuple(shape, allow_minus_one=False):
 
 def promote(*args):
     """Promote arguments to one dtype with JAX's rules; Python scalars stay weak."""
-    args = [a if type(a) in PY_SCALARS or is_array(a) else asarray(a) for a in args]
+    dt = getattr(args[0], 'dtype', None)
+    if all(type(a) is Array and a.dtype == dt and not a.weak_type for a in args) and \
+            dt == canonicalize_dtype(dt):
+        return list(args)   # the eager common case: arrays of one strong dtype already
+    args = [a if type(a) in PY_SCALARS or isinstance(a, ARRAY_TYPES) else asarray(a) for a in args]
     dt, weak = dtypes.promote([dtypes.dtype_of(a) for a in args])
     out = []
     for a in args:
@@ -177,6 +185,11 @@ def broadcast_to(array, shape):
     if len(shape) < x.ndim or broadcast_shapes(x.shape, shape) != shape:
         raise ValueError(f"Cannot broadcast array of shape {x.shape} to shape {shape}: "
                          "aligned from the right, each axis must be equal or 1.")
+    return _expand(x, shape)
+
+
+def _expand(x, shape):
+    """x broadcast to `shape`, a tuple of ints known to be a broadcast of x's shape."""
     lead = len(shape) - x.ndim
     squeezed = [i for i, n in enumerate(x.shape) if n == 1 and shape[lead + i] != 1]
     if squeezed:
@@ -189,13 +202,21 @@ def broadcast_arrays(*args):
     """All arguments broadcast to their common shape."""
     args = [asarray(a) for a in args]
     shape = broadcast_shapes(*(a.shape for a in args))
-    return [broadcast_to(a, shape) for a in args]
+    return [a if a.shape == shape else _expand(a, shape) for a in args]
 
 
-def broadcast(*args):
+def broadcast(*args, rank0=False):
     """The operands of an operation, broadcast to one shape. Two operands of the same
     rank that do not broadcast raise TypeError, as in JAX (which hands them to lax
-    unchanged, whose shape check fails); other mismatches raise ValueError."""
+    unchanged, whose shape check fails); other mismatches raise ValueError.
+    With `rank0` (the operands of one lax elementwise primitive), rank-0 operands
+    beside operands of one shape stay rank 0: the primitive spreads them, and the
+    jaxpr reads `mul a 3.0:f32[]`, as JAX's does."""
+    if rank0 and len({a.shape for a in args if a.ndim}) <= 1:
+        return list(args)
+    shape = args[0].shape
+    if all(a.shape == shape for a in args):   # the common case: nothing to broadcast
+        return args
     if len(args) == 2 and args[0].ndim == args[1].ndim:
         try:
             return broadcast_arrays(*args)

@@ -2,6 +2,8 @@
 ranges (`arange`, `linspace`), identity matrices and index grids; arrays from
 data are in the base (`asarray`). Re-exported by `tinygrad_tracer.numpy`.
 """
+import builtins
+import math
 import operator
 
 import numpy as np
@@ -28,11 +30,13 @@ def full(shape, fill_value, dtype=None, *, device=None):
     check_device(device)
     shape = shape_tuple(shape)
     fill = asarray(fill_value)
-    if dtype is not None:
+    if dtype is not None and isinstance(fill, Tracer):
         fill = astype(fill, dtype)
-    if isinstance(fill, Tracer):
-        return broadcast_to(fill, shape)
-    return Array(np.broadcast_to(np.asarray(fill), shape).copy(), fill.weak_type)
+    elif dtype is not None:   # a known value converts now: JAX prints `1.0:f32[]`, no convert
+        fill = lax.convert_element_type_p.impl(fill, new_dtype=canonicalize_dtype(dtype), weak_type=False)
+    # Broadcast even a known value: under make_jaxpr this records
+    # `broadcast_in_dim 1.0:f32[]`, as JAX does (not an array constant).
+    return broadcast_to(fill, shape)
 
 
 def zeros(shape, dtype=None, *, device=None):
@@ -88,10 +92,18 @@ def arange(start, stop=None, step=None, dtype=None, *, device=None):
     start, stop, step = (v.item() if isinstance(v, Array) else v for v in (start, stop, step))
     if stop is None:
         start, stop = 0, start
-    step = 1 if step is None else step
-    if dtype is None:
-        dtype = result_type(start, stop, step)
-    return Array(np.arange(start, stop, step, dtype=canonicalize_dtype(dtype)))
+    dtype = canonicalize_dtype(dtype or result_type(start, stop, *([] if step is None else [step])))
+    # Built from lax.iota, as JAX does: a jaxpr shows `iota`, and the digits are JAX's.
+    known = lambda v, dt: Array(np.asarray(v, dt))
+    if step is None and start == 0:
+        return lax.iota(dtype, builtins.max(0, math.ceil(stop)))
+    if step is None:
+        return lax.add(known(start, dtype), lax.iota(dtype, builtins.max(0, math.ceil(stop - start))))
+    # float16 and bfloat16 count in float32, then round once
+    work = np.dtype(np.float32) if dtypes.is_float(dtype) and dtype.itemsize < 4 else dtype
+    size = builtins.max(0, math.ceil((stop - start) / step))
+    out = lax.add(known(start, work), lax.mul(known(step, work), lax.iota(work, size)))
+    return lax.convert_element_type(out, dtype)
 
 
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *, device=None):

@@ -3,14 +3,16 @@ expected and makes an array when called (`jnp.float32(1)`); the dtype
 questions (`finfo`, `issubdtype`, `promote_types`, `result_type`) answer with
 JAX's rules. Re-exported by `tinygrad_tracer.numpy`.
 """
+import functools
+
 import numpy as np
 
 from . import dtypes
-from ._numpy_base import asarray, astype
+from ._numpy_base import asarray, astype, is_array
 from .dtypes import result_type
 
 __all__ = ['bool_', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64',
-           'float16', 'bfloat16', 'float32', 'float64', 'bool', 'float_', 'int_', 'uint', 'dtype',
+           'float16', 'bfloat16', 'float8_e4m3fn', 'float8_e5m2', 'float32', 'float64', 'bool', 'float_', 'int_', 'uint', 'dtype',
            'integer', 'floating', 'number', 'signedinteger', 'unsignedinteger', 'inexact',
            'generic', 'iinfo', 'can_cast', 'finfo', 'issubdtype', 'promote_types', 'result_type']
 
@@ -23,18 +25,23 @@ class _ScalarType:
     """
 
     def __init__(self, np_type):
-        self.dtype = np.dtype(np_type)
-        self.__name__ = self.dtype.name
+        # ml_dtypes' types are named, not made, here: they load on first use (see dtypes.py)
+        self.__name__ = np_type if isinstance(np_type, str) else np.dtype(np_type).name
+
+    @functools.cached_property
+    def dtype(self):
+        return dtypes.as_dtype(self.__name__)
 
     def __call__(self, x):
-        return astype(asarray(x), self.dtype)
+        # a Python scalar or NumPy value converts now, as in JAX (no convert equation)
+        return astype(x, self.dtype) if is_array(x) else asarray(x, self.dtype)
 
     def __repr__(self):
-        return f"<class 'jax.numpy.{self.dtype.name}'>"
+        return f"<class 'jax.numpy.{self.__name__}'>"
 
     def __eq__(self, other):
         try:
-            return self.dtype == np.dtype(other)
+            return self.dtype == dtypes.as_dtype(other)
         except TypeError:
             return False
 
@@ -46,8 +53,8 @@ bool_ = _ScalarType(dtypes.bool_)
 int8, int16, int32, int64 = map(_ScalarType, (dtypes.int8, dtypes.int16, dtypes.int32, dtypes.int64))
 uint8, uint16, uint32, uint64 = map(_ScalarType, (dtypes.uint8, dtypes.uint16, dtypes.uint32,
                                                   dtypes.uint64))
-float16, bfloat16, float32, float64 = map(_ScalarType, (dtypes.float16, dtypes.bfloat16,
-                                                        dtypes.float32, dtypes.float64))
+float16, float32, float64 = map(_ScalarType, (dtypes.float16, dtypes.float32, dtypes.float64))
+bfloat16, float8_e4m3fn, float8_e5m2 = map(_ScalarType, dtypes.ML_DTYPE_NAMES)
 bool = bool_
 float_, int_, uint = float64, int64, uint64   # canonicalized (to 32 bits) when used
 dtype = np.dtype
@@ -58,17 +65,20 @@ can_cast = np.can_cast
 
 
 def finfo(dtype):
-    """Machine limits of a float dtype (bfloat16 included)."""
-    return np.finfo(np.dtype(dtype))
+    """Machine limits of a float dtype (bfloat16 and float8 included)."""
+    dtype = dtypes.as_dtype(dtype)
+    if dtype.name in dtypes.ML_DTYPE_NAMES:   # NumPy's finfo does not know them
+        return dtypes.load_ml_dtypes().finfo(dtype)
+    return np.finfo(dtype)
 
 
 def issubdtype(arg1, arg2):
     """Is dtype `arg1` a kind of `arg2` (e.g. jnp.floating)? bfloat16 counts as a float."""
-    if np.dtype(arg1) == bfloat16:   # ml_dtypes' bfloat16 is a float to us, not to NumPy
-        return arg2 in (np.floating, np.inexact, np.number, np.generic) or np.dtype(arg2) == bfloat16
-    return np.issubdtype(np.dtype(arg1), arg2)
+    if dtypes.is_bfloat16(dtypes.as_dtype(arg1)):   # ml_dtypes' bfloat16 is a float to us, not to NumPy
+        return arg2 in (np.floating, np.inexact, np.number, np.generic) or dtypes.is_bfloat16(arg2)
+    return np.issubdtype(dtypes.as_dtype(arg1), arg2)
 
 
 def promote_types(a, b):
     """The dtype JAX promotes a and b to (with x64 off: at most 32 bits)."""
-    return dtypes.promote([(np.dtype(a), False), (np.dtype(b), False)])[0]
+    return dtypes.promote([(dtypes.as_dtype(a), False), (dtypes.as_dtype(b), False)])[0]

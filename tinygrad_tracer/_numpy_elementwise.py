@@ -36,13 +36,14 @@ __all__ = ['sin', 'cos', 'tan', 'arcsin', 'arccos', 'arctan', 'sinh', 'cosh', 't
 
 # --- elementwise math ------------------------------------------------------------
 
-def elementwise(lax_fn, *args, kind=None, name=None):
+def elementwise(lax_fn, *args, kind=None, name=None, rank0=False):
     """Promote, convert, broadcast, bind: what each function here does. (Not in
     `__all__`: the other parts use it, jax.numpy has no such name.) With the
-    jax.numpy `name` given, lists and tuples are refused (`check_arraylike`)."""
+    jax.numpy `name` given, lists and tuples are refused (`check_arraylike`).
+    `rank0`: `lax_fn` is one primitive that spreads rank-0 operands itself."""
     if name is not None:
         check_arraylike(name, *args)
-    return lax_fn(*broadcast(*_converted(*args, kind=kind)))
+    return lax_fn(*broadcast(*_converted(*args, kind=kind), rank0=rank0))
 
 
 def _converted(*args, kind=None):
@@ -72,7 +73,7 @@ def _unary(lax_fn, name, kind='float'):
 
 def _binary(lax_fn, name, kind=None):
     return _define(name, f"Elementwise {name}, with broadcasting and dtype promotion.",
-                   lambda x1, x2, /: elementwise(lax_fn, x1, x2, kind=kind, name=name))
+                   lambda x1, x2, /: elementwise(lax_fn, x1, x2, kind=kind, name=name, rank0=True))
 
 
 sin, cos, tan = _unary(lax.sin, 'sin'), _unary(lax.cos, 'cos'), _unary(lax.tan, 'tan')
@@ -101,13 +102,13 @@ bitwise_left_shift, bitwise_right_shift = left_shift, right_shift
 def add(x1, x2, /):
     """x1 + x2 (logical or for booleans, as NumPy)."""
     return elementwise(lambda a, b: lax.bitwise_or(a, b) if dtypes.is_bool(a.dtype) else lax.add(a, b), x1, x2,
-                       name='add')
+                       name='add', rank0=True)
 
 
 def multiply(x1, x2, /):
     """x1 * x2 (logical and for booleans, as NumPy)."""
     return elementwise(lambda a, b: lax.bitwise_and(a, b) if dtypes.is_bool(a.dtype) else lax.mul(a, b), x1, x2,
-                       name='multiply')
+                       name='multiply', rank0=True)
 
 
 def true_divide(x1, x2, /):
@@ -123,10 +124,10 @@ def divide_as_compiled(x1, x2, constant_divisor=False):
     calling jnp function (`mean`'s count); see lax.divides_by_reciprocal. The `div`
     then carries reciprocal=True, and its derivatives divide the same way."""
     x1, x2 = _converted(x1, x2, kind='float')
-    a, b = broadcast(x1, x2)
+    a, b = broadcast(x1, x2, rank0=True)
     staged = core.trace_state.dynamic_trace.level != 0
     if not staged and lax.divides_by_reciprocal(b.dtype, False, constant_divisor,
-                                                size(b) > size(x2)):
+                                                builtins.max(size(a), size(b)) > size(x2)):
         return lax.div_p.bind(a, b, reciprocal=True)
     return lax.div(a, b)
 
@@ -225,7 +226,7 @@ def _int_power(x, y):
 
 def float_power(x1, x2, /):
     """x1 ** x2 computed in floating point."""
-    return elementwise(lax.pow, x1, x2, kind='float')
+    return elementwise(lax.pow, x1, x2, kind='float', rank0=True)
 
 
 def negative(x, /):

@@ -12,8 +12,8 @@ do all three. They agree on these few pieces:
   not differentiated at all. `instantiate_zeros` makes a real array of zeros
   where a rule needs one; `add_tangents` adds, skipping `Zero`s.
 - `full_like(x, value)`: a constant with x's shape, dtype and weak type.
-  lax does not broadcast, so a rule that multiplies by 2 writes
-  `lax.mul(t, full_like(t, 2))`.
+  For a whole array (a case of `select`); a rule that multiplies by 2 needs no
+  array: lax spreads a rank-0 operand, `lax.mul(t, 2.0)` (jvp.py's `_const`).
 - `instantiate_flags(instantiate, n)`: the `instantiate` argument of
   `jvp_jaxpr`, `partial_eval_jaxpr`, `trace_partial` and `batch_jaxpr` (force
   an output to have a tangent / be unknown / be batched) is a bool for every
@@ -67,7 +67,7 @@ def add_tangents(a, b):
         return b
     if isinstance(b, Zero):
         return a
-    return lax.add(a, b)
+    return lax.add_any(a, b)   # JAX's jaxprs show the sums autodiff makes as add_any
 
 
 def full_like(like, value):

@@ -1,4 +1,4 @@
-"""`Array`: the immutable value users hold, and the (CPU) devices it lives on.
+"""`Array`: the immutable value users hold, and the devices it lives on.
 
 An Array wraps a read-only NumPy array plus JAX's `weak_type` flag. Its
 operators (`+`, `@`, `x[i]`, `.sum()`, `.at[i].set(v)`, ...) are installed by
@@ -16,19 +16,19 @@ from .core import ConcreteArray, Tracer
 
 
 class Device:
-    """A place arrays live. tinygrad_tracer computes on the CPU; `jit(f,
-    backend='cuda')` moves work to a GPU for one call."""
+    """A place arrays live: the CPU, or a CUDA GPU (`device_array.py`). As in JAX, a
+    GPU's platform is 'gpu' and it prints as `cuda:0`; `Device('cuda', 0)` names it too."""
 
     def __init__(self, platform, id=0):
-        self.platform = platform
+        self.platform = 'gpu' if platform == 'cuda' else platform
         self.id = id
-        self.device_kind = platform
+        self.device_kind = self.platform
 
     def __repr__(self):
         return f"{'Cpu' if self.platform == 'cpu' else 'Cuda'}Device(id={self.id})"
 
     def __str__(self):
-        return f"{self.platform}:{self.id}"
+        return f"{'cuda' if self.platform == 'gpu' else self.platform}:{self.id}"
 
     def __eq__(self, other):
         return isinstance(other, Device) and (self.platform, self.id) == (other.platform, other.id)
@@ -67,22 +67,13 @@ class SingleDeviceSharding:
 
 
 def devices(kind=None):
-    """The devices of `kind` ('cpu' or 'gpu'/'cuda'); the default backend's when None.
+    """The CPU devices (`kind` None or 'cpu'); `device_array.devices` adds the GPUs.
 
         >>> devices()
         [CpuDevice(id=0)]
     """
     if kind in (None, 'cpu'):
         return [CPU]
-    if kind in ('gpu', 'cuda'):
-        try:
-            from numba import cuda
-            if cuda.is_available():
-                return [Device('cuda', i) for i in range(len(cuda.gpus))]
-        except ImportError:
-            pass
-        raise RuntimeError(f"Unknown backend: '{kind}' requested, but no GPU is available "
-                           "here. Use devices() or devices('cpu').")
     raise RuntimeError(f"Unknown backend {kind!r}: choose 'cpu' or 'gpu'.")
 
 
@@ -91,11 +82,12 @@ def default_backend():
 
 
 def check_device(device):
-    """Arrays live on the CPU: `device=` may be None, a CPU device or 'cpu'."""
+    """New arrays are made on the CPU: `device=` may be None, a CPU device or 'cpu'."""
     if device is None or device == CPU or device == 'cpu':
         return
-    raise ValueError(f"{device} cannot hold arrays here: arrays live on the CPU "
-                     f"({CPU}); use jit(f, backend='cuda') to compute on a GPU.")
+    raise ValueError(f"{device} cannot hold arrays made here: they are made on the CPU "
+                     f"({CPU}). Move one to a GPU with device_put(x, devices('cuda')[0]), "
+                     "or compute there with jit(f, backend='cuda').")
 
 
 class Array:
@@ -214,7 +206,8 @@ class Array:
 
 
 def device_put(x, device=None):
-    """Place `x` (a pytree) on `device` as Arrays. Only the CPU holds arrays here.
+    """Place `x` (a pytree) on the CPU as Arrays (`device` None or the CPU). The public
+    `device_put` (`device_array.py`) also places arrays on a GPU.
 
         >>> device_put(np.ones(2)).device
         CpuDevice(id=0)

@@ -187,9 +187,29 @@ def _aligned(axis_size, vals, dims):
     return _all_at_front(axis_size, vals, dims), 0
 
 
+def _rank0_aligned(axis_size, vals, dims):
+    """Operands of a primitive that spreads rank-0 operands (`lax.rank0_broadcasting`):
+    an unbatched rank-0 operand stays as it is (the primitive spreads it over the batch
+    too, and the jaxpr reads `mul b 2.0:f32[]` as JAX's does); a batched one whose
+    example is rank 0 beside rank-n examples gets each example's value spread over
+    that example's elements."""
+    shape = max((_example_shape(x, d) for x, d in zip(vals, dims)), key=len)
+    keep = [d is not_mapped and get_aval(x).ndim == 0 for x, d in zip(vals, dims)]
+    spread = [shape and d is not not_mapped and not _example_shape(x, d) for x, d in zip(vals, dims)]
+    vals = [lax.broadcast_in_dim(moveaxis(x, d, 0), (axis_size, *shape), (0,)) if s else x
+            for x, d, s in zip(vals, dims, spread)]
+    dims = [0 if s else d for d, s in zip(dims, spread)]
+    rest, bdim = _aligned(axis_size, [x for x, k in zip(vals, keep) if not k],
+                          [d for d, k in zip(dims, keep) if not k])
+    rest = iter(rest)
+    return [x if k else next(rest) for x, k in zip(vals, keep)], bdim
+
+
 def _elementwise_rule(prim):
+    align = _rank0_aligned if prim in lax.rank0_broadcasting else _aligned
+
     def rule(axis_size, vals, dims, **params):
-        vals, bdim = _aligned(axis_size, vals, dims)
+        vals, bdim = align(axis_size, vals, dims)
         return [prim.bind(*vals, **params)], [bdim]
     return rule
 

@@ -73,6 +73,17 @@ def _missing_rule(kind, prim):
 
 def bind(prim, *args, **params):
     """Apply `prim` to `args` under whichever transformation owns them."""
+    state = trace_state
+    main = state.dynamic_trace
+    if main.level == 0 and state.bind_observer is None:
+        for a in args:
+            if isinstance(a, Tracer):
+                break
+        else:
+            # The eager fast path: no transformation owns any argument, so the answer of
+            # find_top_trace is EvalTrace and full_raise would hand every argument back.
+            outs = main.trace.process_primitive(prim, args, params)
+            return outs if prim.multiple_results else outs[0]
     trace = find_top_trace(args)
     tracers = [full_raise(trace, a) for a in args]
     observer = trace_state.bind_observer
@@ -317,8 +328,8 @@ class EvalTrace(Trace):
     def process_primitive(self, prim, args, params):
         outs = prim.impl(*args, **params)
         outs = outs if prim.multiple_results else [outs]
-        if settings.CHECK_IMPLS:   # TT_DEBUG=1 and the tests: not on the eager hot path
-            expected = out_avals(prim, [get_aval(a) for a in args], params)
+        if settings.CHECK_IMPLS:   # TT_DEBUG=1 and the tests: cheap, the avals are remembered
+            expected = eager_out_avals(prim, args, params)
             check_rule_outputs('impl', prim, 'its result', outs, expected)
         return outs
 
@@ -439,7 +450,56 @@ def current_tag():
 # wrong rule (a student's or ours) fails at the rule, never later as a wrong number.
 
 def out_avals(prim, avals_in, params):
-    """What `prim` returns for inputs of these avals: a list, one aval per output."""
+    """What `prim` returns for inputs of these avals: a list, one aval per output.
+
+    Every transformation asks this of every primitive it processes (to check what
+    its rule returned), so each answer is remembered, keyed by the primitive, each
+    input's (shape, dtype, weak_type), the params and the x64 setting: an abstract
+    evaluation reads nothing else. Errors are never remembered (a bad call raises
+    every time), and neither are answers for params that are not plain values (a
+    jaxpr, an array): those are evaluated each time."""
+    avals_in = list(avals_in)
+    return _remembered(prim, tuple(map(_kind, avals_in)), params, lambda: avals_in)
+
+
+def eager_out_avals(prim, args, params):
+    """`out_avals` for concrete arguments (Arrays, scalars), as an eager impl asks on
+    every call: an Array's (shape, dtype, weak_type) is read without making its aval."""
+    kinds = tuple((a.shape, a.dtype, a.weak_type) if hasattr(a, 'weak_type') else _kind(get_aval(a))
+                  for a in args)
+    return _remembered(prim, kinds, params, lambda: [get_aval(a) for a in args])
+
+
+def _kind(aval):
+    return aval.shape, aval.dtype, aval.weak_type
+
+
+def _remembered(prim, kinds, params, avals_in):
+    if params and not all(map(_plain, params.values())):
+        return _abstract_eval(prim, avals_in(), params)
+    # (the type of each param too: 1, 1.0 and True are equal as keys, not as params)
+    key = (prim, kinds, tuple((k, v, type(v)) for k, v in params.items()) if params else (),
+           settings.config.jax_enable_x64)
+    out = _OUT_AVALS.get(key)
+    if out is None:
+        if len(_OUT_AVALS) > 10_000:   # a program sweeping shapes: start over, stay small
+            _OUT_AVALS.clear()
+        out = _OUT_AVALS[key] = _abstract_eval(prim, avals_in(), params)
+    return out
+
+
+_OUT_AVALS = {}
+_PLAIN = (int, float, bool, str, type(None), np.dtype)
+
+
+def _plain(value):
+    """A param we can key on: a number, string, dtype or None, or a tuple of them."""
+    if isinstance(value, tuple):
+        return all(map(_plain, value))
+    return isinstance(value, _PLAIN)
+
+
+def _abstract_eval(prim, avals_in, params):
     out = prim.abstract_eval(*[a if type(a) is ShapedArray else raise_to_shaped(a) for a in avals_in],
                              **params)
     return list(out) if prim.multiple_results else [out]

@@ -10,7 +10,12 @@ binding each equation again, so a replay can itself be transformed. The
 editing helpers (`hoist_consts`, `reorder`, `drop_outputs`, ...) give the same
 program with its constants, inputs or outputs rearranged.
 """
+import contextlib
 import inspect
+import os
+import sys
+import threading
+from typing import NamedTuple
 
 import numpy as np
 
@@ -40,18 +45,21 @@ class Literal:
 
     def __repr__(self):
         v = self.val[()]
-        text = str(bool(v)) if self.aval.dtype == dtypes.bool_ else str(v)
+        # JAX writes a float literal's value as a Python float: 1.1 in float32 is 1.100000023841858
+        text = (str(bool(v)) if self.aval.dtype == dtypes.bool_ else
+                str(float(v)) if dtypes.is_float(self.aval.dtype) else str(v))
         return f"{text}:{self.aval.str_short()}"
 
 
 class JaxprEqn:
     """`outvars = primitive[params] invars`, plus the tag of the transformation
-    that produced it ('primal', 'tangent', 'cotangent' or 'batched')."""
-    __slots__ = ('primitive', 'inputs', 'params', 'out_binders', 'tag')
+    that produced it ('primal', 'tangent', 'cotangent' or 'batched') and where
+    it came from (`source_info`: a `SourceInfo`, or None; the printer ignores it)."""
+    __slots__ = ('primitive', 'inputs', 'params', 'out_binders', 'tag', 'source_info')
 
-    def __init__(self, primitive, inputs, params, out_binders, tag='primal'):
+    def __init__(self, primitive, inputs, params, out_binders, tag='primal', source_info=None):
         self.primitive, self.inputs, self.params = primitive, inputs, params
-        self.out_binders, self.tag = out_binders, tag
+        self.out_binders, self.tag, self.source_info = out_binders, tag, source_info
 
     def __repr__(self):
         return f"JaxprEqn({self.primitive}, tag={self.tag})"
@@ -135,7 +143,8 @@ class JaxprTrace(Trace):
         builder = self.main.global_data
         builder.tracers.extend(outs)
         builder.eqns.append(JaxprEqn(prim, [builder.getvar(t) for t in tracers], params,
-                                     [builder.add_var(t) for t in outs], core.current_tag()))
+                                     [builder.add_var(t) for t in outs], core.current_tag(),
+                                     current_source_info()))
         return outs
 
 
@@ -195,8 +204,8 @@ def inline_literals(jaxpr, consts):
     constvars = [v for v in jaxpr.constvars if v not in lits]
     consts = [c for v, c in zip(jaxpr.constvars, consts) if v not in lits]
     sub = lambda x: lits.get(x, x) if isinstance(x, Var) else x
-    eqns = [JaxprEqn(e.primitive, [sub(x) for x in e.inputs], e.params, e.out_binders, e.tag)
-            for e in jaxpr.eqns]
+    eqns = [JaxprEqn(e.primitive, [sub(x) for x in e.inputs], e.params, e.out_binders, e.tag,
+                     e.source_info) for e in jaxpr.eqns]
     return ClosedJaxpr(Jaxpr(constvars, jaxpr.invars, [sub(x) for x in jaxpr.outvars], eqns), consts)
 
 
@@ -304,8 +313,9 @@ def eval_jaxpr(jaxpr, consts, *args):
     for v, val in zip(jaxpr.invars, args):
         env[v] = val
     for eqn in jaxpr.eqns:
-        outs = bind(eqn.primitive, *[literal_value(x) if isinstance(x, Literal) else env[x]
-                                     for x in eqn.inputs], **eqn.params)
+        with source_context(eqn.source_info):   # a replay under make_jaxpr keeps the origin
+            outs = bind(eqn.primitive, *[literal_value(x) if isinstance(x, Literal) else env[x]
+                                         for x in eqn.inputs], **eqn.params)
         outs = outs if eqn.primitive.multiple_results else [outs]
         for v, o in zip(eqn.out_binders, outs):
             env[v] = o
@@ -349,6 +359,91 @@ def check_jaxpr(jaxpr):
             define(v, eqn.primitive.name)
     for x in jaxpr.outvars:
         use(x, 'outputs')
+
+
+# --- where an equation came from -------------------------------------------------------
+# Only traces that build a jaxpr ask for this (never the eager path): the user's
+# line and the `named_scope`s in force, so viz can group equations by them.
+
+class SourceInfo(NamedTuple):
+    """The innermost frame outside tinygrad_tracer when an equation was recorded,
+    and the `named_scope` names in force, outermost first."""
+    file: str
+    line: int
+    function: str
+    name_stack: tuple
+
+
+class _SourceState(threading.local):
+    """Per thread, like the trace stack: the open named scopes, and the SourceInfo
+    that replaces the current one while a transpose re-emits an equation."""
+    def __init__(self):
+        self.name_stack = ()
+        self.override = None
+
+
+_source_state = _SourceState()
+_PACKAGE_DIR = os.path.dirname(__file__) + os.sep   # same spelling as our frames' co_filename
+
+
+class named_scope(contextlib.ContextDecorator):
+    """Name the equations recorded inside the block, as `jax.named_scope`; scopes nest,
+    and it also decorates a function (`@named_scope('mlp')`).
+
+        >>> with named_scope('layer1'):
+        ...     y = jnp.tanh(x @ w)
+        >>> make_jaxpr(f)(x).eqns[0].source_info.name_stack
+        ('layer1',)
+
+    Eager code pays only for the push and pop; `viz.graph` draws one cluster per scope.
+    """
+
+    def __init__(self, name):
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"named_scope needs a non-empty string name, got {name!r}; "
+                            "e.g. `with tt.named_scope('layer1'):`")
+        self.name = name
+
+    def __enter__(self):   # keeps no state of its own, so one scope object can be reentered
+        _source_state.name_stack += (self.name,)
+
+    def __exit__(self, *exc):
+        _source_state.name_stack = _source_state.name_stack[:-1]
+
+
+class source_context:
+    """Record the equations made inside as coming from `info` (a SourceInfo or None:
+    then nothing changes). The transpose emits an equation's backward work under
+    it, so the cotangent equations keep the scope of the primal ones."""
+    __slots__ = ('info', 'prev')
+
+    def __init__(self, info):
+        self.info = info
+
+    def __enter__(self):
+        self.prev = _source_state.override
+        if self.info is not None:
+            _source_state.override = self.info
+
+    def __exit__(self, *exc):
+        _source_state.override = self.prev
+
+
+def current_source_info():
+    """The SourceInfo of an equation recorded now: the innermost frame outside this
+    package and the open named scopes (or the `source_context` in force)."""
+    if _source_state.override is not None:
+        return _source_state.override
+    frame = sys._getframe(1)
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    code = frame.f_code
+    return SourceInfo(code.co_filename, frame.f_lineno, code.co_name, _source_state.name_stack)
+
+
+def building_jaxpr():
+    """Is a jaxpr being recorded below the running transformations (jit, make_jaxpr)?"""
+    return core.trace_state.dynamic_trace.trace_type is JaxprTrace
 
 
 # --- editing: the same program with its inputs, outputs or constants rearranged ----------------

@@ -171,9 +171,16 @@ def defjvp(prim, *partials):
             t_out = Zero.like(out)
             for partial, t in zip(partials, tangents):
                 if partial is not None and not isinstance(t, Zero):
-                    t_out = add_tangents(t_out, partial(t, out, *primals, **params))
+                    t_out = add_tangents(t_out, _like_out(partial(t, out, *primals, **params), out))
         return [out], [t_out]
     jvp_rules[prim] = rule
+
+
+def _like_out(t, out):
+    """A contribution of a rank-0 operand's tangent (`add x 1.0` with x:f32[] beside a
+    rank-n y) spread over the output's shape, as the primitive spread the operand."""
+    shape = get_aval(out).shape
+    return lax.broadcast_in_dim(t, shape, ()) if get_aval(t).shape != shape else t
 
 
 def deflinear(prim, is_linear=lambda i: True):
@@ -206,8 +213,15 @@ def defelementwise(prim, derivative):
 
 
 # --- the rules ----------------------------------------------------------------------------
-# Derivatives are written with lax, which does not broadcast and wants equal dtypes:
-# a constant c next to x is `full_like(x, c)`.
+# Derivatives are written with lax, which wants equal dtypes and broadcasts only rank-0
+# operands: a constant c next to x is `_const(x, c)` (JAX's rules print `sub 1.0:f32[] y`),
+# or `full_like(x, c)` where a whole array is needed (a case of select).
+
+def _const(like, c):
+    """The constant c, rank 0, in `like`'s dtype and weak type."""
+    aval = get_aval(like)
+    return Array(np.asarray(c, aval.dtype), aval.weak_type)
+
 
 def _as_float(pred, like):
     """A bool mask as 0.0 / 1.0 in `like`'s dtype."""
@@ -224,11 +238,11 @@ def _square(x):
 
 
 def _one_minus(x):
-    return lax.sub(full_like(x, 1), x)
+    return lax.sub(_const(x, 1), x)
 
 
 def _one_plus(x):
-    return lax.add(full_like(x, 1), x)
+    return lax.add(_const(x, 1), x)
 
 
 # Elementwise functions: d out / dx from the input x and the output out, or (defjvp)
@@ -243,23 +257,23 @@ defelementwise(lax.sinh_p, lambda x, out: lax.cosh(x))
 defelementwise(lax.cosh_p, lambda x, out: lax.sinh(x))
 defjvp(lax.tanh_p, lambda t, out, x:   # t (1 + y)(1 - y)
        lax.mul(lax.add(t, lax.mul(t, out)), _one_minus(out)))
-defelementwise(lax.asinh_p, lambda x, out: lax.rsqrt(lax.add(_square(x), full_like(x, 1))))
-defelementwise(lax.acosh_p, lambda x, out: lax.rsqrt(lax.sub(_square(x), full_like(x, 1))))
+defelementwise(lax.asinh_p, lambda x, out: lax.rsqrt(lax.add(_square(x), _const(x, 1))))
+defelementwise(lax.acosh_p, lambda x, out: lax.rsqrt(lax.sub(_square(x), _const(x, 1))))
 defjvp(lax.atanh_p, lambda t, out, x:
-       lax.mul(lax.div(full_like(x, 1), _one_plus(x)), lax.div(t, _one_minus(x))))
+       lax.mul(lax.div(_const(x, 1), _one_plus(x)), lax.div(t, _one_minus(x))))
 defelementwise(lax.logistic_p, lambda x, out: lax.mul(out, _one_minus(out)))
 defjvp(lax.erf_p, lambda t, out, x:
-       lax.mul(full_like(t, 2 / np.sqrt(np.pi)), lax.mul(t, lax.exp(lax.neg(_square(x))))))
+       lax.mul(_const(t, 2 / np.sqrt(np.pi)), lax.mul(t, lax.exp(lax.neg(_square(x))))))
 defjvp(lax.erf_inv_p, lambda t, out, x:
-       lax.mul(full_like(t, np.sqrt(np.pi) / 2), lax.mul(t, lax.exp(_square(out)))))
+       lax.mul(_const(t, np.sqrt(np.pi) / 2), lax.mul(t, lax.exp(_square(out)))))
 defelementwise(lax.exp_p, lambda x, out: out)
-defelementwise(lax.expm1_p, lambda x, out: lax.add(out, full_like(out, 1)))
-defelementwise(lax.rsqrt_p, lambda x, out: lax.mul(full_like(out, -0.5), lax.div(out, x)))
+defelementwise(lax.expm1_p, lambda x, out: lax.add(out, _const(out, 1)))
+defelementwise(lax.rsqrt_p, lambda x, out: lax.mul(_const(out, -0.5), lax.div(out, x)))
 defjvp(lax.abs_p, lambda t, out, x:   # slope +1 at 0, as JAX
        lax.select(lax.ge(x, full_like(x, 0)), t, lax.neg(t)))
 defjvp(lax.log_p, lambda t, out, x: lax.div(t, x))
-defjvp(lax.log1p_p, lambda t, out, x: lax.div(t, lax.add(x, full_like(x, 1))))
-defjvp(lax.sqrt_p, lambda t, out, x: lax.mul(t, lax.div(full_like(out, 0.5), out)))
+defjvp(lax.log1p_p, lambda t, out, x: lax.div(t, lax.add(x, _const(x, 1))))
+defjvp(lax.sqrt_p, lambda t, out, x: lax.mul(t, lax.div(_const(out, 0.5), out)))
 
 
 def _integer_pow_partial(t, out, x, y):
@@ -268,13 +282,14 @@ def _integer_pow_partial(t, out, x, y):
     if y == 1:
         return t
     power = x if y == 2 else lax.integer_pow(x, y - 1)
-    return lax.mul(t, lax.mul(full_like(power, float(y)), power))
+    return lax.mul(t, lax.mul(_const(power, float(y)), power))
 
 
 defjvp(lax.integer_pow_p, _integer_pow_partial)
 
 # Arithmetic.
-defjvp(lax.add_p, lambda t, out, x, y: t, lambda t, out, x, y: t)
+for _add in (lax.add_p, lax.add_any_p):
+    defjvp(_add, lambda t, out, x, y: t, lambda t, out, x, y: t)
 defjvp(lax.sub_p, lambda t, out, x, y: t, lambda t, out, x, y: lax.neg(t))
 defjvp(lax.mul_p, lambda t, out, x, y: lax.mul(t, y), lambda t, out, x, y: lax.mul(x, t))
 defjvp(lax.div_p, lambda t, out, x, y, **p: lax.div_p.bind(t, y, **p),   # rounded as the primal
@@ -293,7 +308,7 @@ defjvp(lax.rem_p, lambda t, out, x, y: t, _rem_y_partial)
 
 def _pow_x_partial(t, out, x, y):
     # y * x**(y-1), but 0 where y == 0 (avoids 0 * inf at x == 0).
-    slope = lax.mul(y, lax.pow(x, lax.sub(y, full_like(y, 1))))
+    slope = lax.mul(y, lax.pow(x, lax.sub(y, _const(y, 1))))
     return lax.mul(t, lax.select(lax.eq(y, full_like(y, 0)), full_like(x, 0), slope))
 
 
@@ -320,10 +335,14 @@ def _chooser_partial(wins):
     """max/min: the winner's tangent; on a tie each side gets half."""
     def partial(t, out, x, y):
         won, tie = _as_float(wins(x, y), x), _as_float(lax.eq(x, y), x)
-        return lax.mul(t, lax.add(won, lax.mul(full_like(tie, 0.5), tie)))
+        return lax.mul(t, lax.add(won, lax.mul(_const(tie, 0.5), tie)))
     return partial
 
 
+# clamp(lo, x, hi): the tangent of whichever operand the output is.
+defjvp(lax.clamp_p, lambda t, out, lo, x, hi: lax.mul(t, _as_float(lax.gt(lo, x), out)),
+       lambda t, out, lo, x, hi: lax.mul(t, _as_float(lax.bitwise_and(lax.gt(x, lo), lax.lt(x, hi)), out)),
+       lambda t, out, lo, x, hi: lax.mul(t, _as_float(lax.lt(hi, x), out)))
 defjvp(lax.max_p, _chooser_partial(lax.gt), _chooser_partial(lax.lt))
 defjvp(lax.min_p, _chooser_partial(lax.lt), _chooser_partial(lax.gt))
 defjvp(lax.dot_general_p,

@@ -30,12 +30,12 @@ import numpy as np
 from . import _lax_xla, dtypes
 from ._lax_elementwise import *   # noqa: F401,F403  (the elementwise table and def_primitive)
 from ._lax_elementwise import (ANY, BOOL, NUM, check_kind, convert_element_type, def_primitive,
-                               div_p, primitives)
+                               div_p, primitives, rank0_broadcasting)
 from ._lax_slicing import *   # noqa: F401,F403  (slices, gather, scatter)
 from ._lax_conv import *   # noqa: F401,F403  (convolutions, window reductions)
 from ._lax_xla import divides_by_reciprocal   # noqa: F401  (jnp and the backends ask lax)
 from .core import ShapedArray, bind, get_aval
-from .jaxpr import Jaxpr, JaxprEqn, Literal
+from .jaxpr import Jaxpr, JaxprEqn, Literal, Var, pp_eqn_rules
 
 
 # --- shapes ----------------------------------------------------------------------
@@ -277,6 +277,27 @@ sort_p = def_primitive('sort', _sort, _sort_aval, "sort operands together by the
                        multiple_results=True)
 
 
+# --- rank-0 operands made explicit, for the kernel generators ----------------------
+
+def spread_rank0(eqn):
+    """`eqn` as a list of equations: a `broadcast_in_dim` of each rank-0 operand it
+    spreads over a rank-n result (`rank0_broadcasting`), then `eqn` reading those.
+    The kernel generators (backends/fusion.py) index every operand of an
+    elementwise equation alike, so they take a jaxpr in this form."""
+    shape = eqn.out_binders[0].aval.shape if eqn.out_binders else ()
+    if eqn.primitive not in rank0_broadcasting or not shape:
+        return [eqn]
+    eqns, inputs = [], []
+    for x in eqn.inputs:
+        if x.aval.shape == ():
+            v = Var(ShapedArray(shape, x.aval.dtype, x.aval.weak_type))
+            eqns.append(JaxprEqn(broadcast_in_dim_p, [x], dict(shape=shape, broadcast_dimensions=()),
+                                 [v], eqn.tag, eqn.source_info))
+            x = v
+        inputs.append(x)
+    return eqns + [JaxprEqn(eqn.primitive, inputs, eqn.params, eqn.out_binders, eqn.tag, eqn.source_info)]
+
+
 # --- division as XLA computes it ------------------------------------------------
 
 def mark_reciprocal_divisions(jaxpr):
@@ -291,15 +312,44 @@ def mark_reciprocal_divisions(jaxpr):
         if eqn.primitive is div_p:
             (x, y), src = eqn.inputs, made_by.get(eqn.inputs[1])
             broadcast = (src is not None and src.primitive is broadcast_in_dim_p
-                         and src.inputs[0].aval.size < y.aval.size)
+                         and src.inputs[0].aval.size < y.aval.size
+                         or y.aval.size < eqn.out_binders[0].aval.size)   # a spread rank-0 y
             if divides_by_reciprocal(y.aval.dtype, known(x), known(y), broadcast):
                 eqn = JaxprEqn(div_p, eqn.inputs, dict(eqn.params, reciprocal=True),
-                               eqn.out_binders, eqn.tag)
+                               eqn.out_binders, eqn.tag, eqn.source_info)
         if primitives.get(eqn.primitive.name) is eqn.primitive and all(known(x) for x in eqn.inputs):
             constant.update(eqn.out_binders)   # XLA folds it (control flow aside)
         made_by.update((v, eqn) for v in eqn.out_binders)
         eqns.append(eqn)
     return Jaxpr(jaxpr.constvars, jaxpr.invars, jaxpr.outvars, eqns)
+
+
+# --- how JAX 0.10 prints some params --------------------------------------------------
+# broadcast_in_dim shows its broadcast_dimensions only when there are some (the shape is
+# the result's type); reduce_sum, reshape and iota name their default sharding (we have
+# none); dot_general writes its dimension numbers as lists and the result dtype as
+# preferred_element_type.
+
+def _with_sharding(name):
+    return lambda eqn, names: sorted(eqn.params.items()) + [(name, None)]
+
+
+pp_eqn_rules[reshape_p] = pp_eqn_rules[iota_p] = _with_sharding('sharding')
+
+pp_eqn_rules[broadcast_in_dim_p] = lambda eqn, names: (
+    [('broadcast_dimensions', eqn.params['broadcast_dimensions'])]
+    if eqn.params['broadcast_dimensions'] else [])
+pp_eqn_rules[reduce_sum_p] = _with_sharding('out_sharding')
+
+
+def _pp_dot_general(eqn, names):
+    (lc, rc), (lb, rb) = eqn.params['dimension_numbers']
+    dims = f"(({list(lc)}, {list(rc)}), ({list(lb)}, {list(rb)}))"
+    return [('dimension_numbers', dims),
+            ('preferred_element_type', eqn.params['preferred_element_type'] or eqn.out_binders[0].aval.dtype)]
+
+
+pp_eqn_rules[dot_general_p] = _pp_dot_general
 
 
 # --- wrappers, mirroring jax.lax ----------------------------------------------------
@@ -343,7 +393,11 @@ def squeeze(array, dimensions):
 
 
 def expand_dims(array, dimensions):
-    return bind(expand_dims_p, array, dimensions=tuple(sorted(int(d) for d in dimensions)))
+    """`array` with axes of size 1 inserted at `dimensions`: a `broadcast_in_dim`, as
+    in JAX (the expand_dims primitive stays for code that binds it)."""
+    dims = sorted(int(d) for d in dimensions)
+    shape = _expand_dims_shape(get_aval(array).shape, dims)
+    return broadcast_in_dim(array, shape, [i for i in range(len(shape)) if i not in dims])
 
 
 def _reducer(prim):

@@ -39,7 +39,10 @@ def _as_compiled(closed):
 
 def _cond_impl(index, *ops, branches):
     i = builtins.min(builtins.max(int(index), 0), len(branches) - 1)
-    return eval_closed_jaxpr(_as_compiled(branches[i]), *ops)
+    outs = eval_closed_jaxpr(_as_compiled(branches[i]), *ops)
+    # typed as branch 0's outputs (see the abstract eval), whichever branch ran
+    return [o if get_aval(o).weak_type == a.weak_type else Array(lax.to_numpy(o), a.weak_type)
+            for o, a in zip(outs, branches[0].out_avals)]
 
 
 def _cond_abstract_eval(index, *ops, branches):
@@ -49,9 +52,10 @@ def _cond_abstract_eval(index, *ops, branches):
         if [a.strip_weak_type() for a in b.in_avals] != [raise_to_shaped(a, False) for a in ops]:
             raise TypeError(f"cond operands {[a.str_short() for a in ops]} do not match the "
                             f"branch inputs {[a.str_short() for a in b.in_avals]}")
-    outs = branches[0].out_avals
-    return [a.update(weak_type=all(b.out_avals[i].weak_type for b in branches))
-            for i, a in enumerate(outs)]
+    # As in JAX, the outputs have branch 0's types, weak types included: `cond(p, t, f)`
+    # is weakly typed where false_fun's output is (branch 0 is false_fun), `switch`
+    # where its first branch's is.
+    return branches[0].out_avals
 
 
 cond_p.def_impl(_cond_impl)

@@ -40,7 +40,8 @@ import itertools
 from . import core
 from .ad_util import instantiate_flags
 from .core import Trace, Tracer, bind, check_rule_outputs, get_aval, out_avals, raise_to_shaped
-from .jaxpr import ClosedJaxpr, Jaxpr, JaxprEqn, Var, inline_literals, eval_jaxpr, trace_to_jaxpr
+from .jaxpr import (ClosedJaxpr, Jaxpr, JaxprEqn, Var, building_jaxpr, current_source_info,
+                    inline_literals, eval_jaxpr, trace_to_jaxpr)
 
 partial_eval_rules = {}
 
@@ -84,14 +85,14 @@ class ConstRecipe:
 class JaxprEqnRecipe:
     """A recorded equation. `out_vars` are made up front, so output tracers only
     point at (recipe, index) and nothing points back."""
-    __slots__ = ('order', 'prim', 'tracers_in', 'params', 'out_vars', 'tag')
+    __slots__ = ('order', 'prim', 'tracers_in', 'params', 'out_vars', 'tag', 'source_info')
     _counter = itertools.count()
 
-    def __init__(self, prim, tracers_in, params, avals_out, tag):
+    def __init__(self, prim, tracers_in, params, avals_out, tag, source_info=None):
         self.order = next(JaxprEqnRecipe._counter)   # creation order is a topological order
         self.prim, self.tracers_in, self.params = prim, tracers_in, params
         self.out_vars = [Var(a) for a in avals_out]
-        self.tag = tag
+        self.tag, self.source_info = tag, source_info
 
 
 class PartialEvalTracer(Tracer):
@@ -127,8 +128,11 @@ class PartialEvalTrace(Trace):
 
     def stage(self, prim, tracers, params, avals_out):
         """Record `prim` applied to `tracers`; returns its unknown output tracers."""
+        # Where it came from matters only when a jaxpr is being built below us: its
+        # transpose is then recorded too (eager grad skips the frame walk).
         recipe = JaxprEqnRecipe(prim, [self.instantiate_const(t) for t in tracers], params,
-                                [raise_to_shaped(a) for a in avals_out], core.current_tag())
+                                [raise_to_shaped(a) for a in avals_out], core.current_tag(),
+                                current_source_info() if building_jaxpr() else None)
         return [PartialEvalTracer(self, PartialVal.unknown(v.aval), recipe, i)
                 for i, v in enumerate(recipe.out_vars)]
 
@@ -175,7 +179,8 @@ def tracers_to_jaxpr(tracers_in, tracers_out):
         if recipe.order not in recipes:
             recipes[recipe.order] = recipe
             stack.extend(t for t in recipe.tracers_in if isinstance(t.recipe, JaxprEqnRecipe))
-    eqns = [JaxprEqn(r.prim, [var(t) for t in r.tracers_in], r.params, r.out_vars, r.tag)
+    eqns = [JaxprEqn(r.prim, [var(t) for t in r.tracers_in], r.params, r.out_vars, r.tag,
+                     r.source_info)
             for _, r in sorted(recipes.items())]
     outvars = [var(t) for t in tracers_out]
     invars = [var_of[id(t)] for t in tracers_in]

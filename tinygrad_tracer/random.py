@@ -93,9 +93,8 @@ def _float_dtype(dtype, name):
 
 
 def _finfo(dtype):
-    if dtype == dtypes.bfloat16:
-        import ml_dtypes
-        return ml_dtypes.finfo(dtype)
+    if dtypes.is_bfloat16(dtype):
+        return dtypes.load_ml_dtypes().finfo(dtype)
     return np.finfo(dtype)
 
 

@@ -26,7 +26,7 @@ from . import core, lax
 from .array import Array
 from .core import bind, check_rule_list, check_rule_value, describe, get_aval
 from .errors import MissingRuleError, RuleOutputError
-from .jaxpr import Literal, literal_value, trace_to_jaxpr
+from .jaxpr import Literal, literal_value, source_context, trace_to_jaxpr
 from .ad_util import Zero, add_tangents, full_like, instantiate_zeros, zeros_like_aval
 
 transpose_rules = {}
@@ -77,7 +77,8 @@ def backward_pass(jaxpr, consts, args, cts):
             linear.update(eqn.out_binders)
             linear_eqns.append(eqn)
         else:
-            outs = bind(eqn.primitive, *map(read_primal, eqn.inputs), **eqn.params)
+            with source_context(eqn.source_info):
+                outs = bind(eqn.primitive, *map(read_primal, eqn.inputs), **eqn.params)
             primal_env.update(zip(eqn.out_binders, outs if eqn.primitive.multiple_results else [outs]))
 
     ct_env = {}
@@ -97,12 +98,23 @@ def backward_pass(jaxpr, consts, args, cts):
             if rule is None:
                 raise MissingRuleError('transpose', eqn.primitive)
             args_in = list(map(read_primal, eqn.inputs))
-            cts_in = rule([instantiate_zeros(ct) for ct in cts_out], *args_in, **eqn.params)
-            check_transpose_result(eqn.primitive, cts_in, args_in)
-            for x, ct in zip(eqn.inputs, cts_in):
-                write_ct(x, ct)
+            with source_context(eqn.source_info):   # its backward work keeps its scope
+                cts_in = rule([instantiate_zeros(ct) for ct in cts_out], *args_in, **eqn.params)
+                if eqn.primitive in lax.rank0_broadcasting:
+                    cts_in = [unbroadcast(ct, a) for ct, a in zip(cts_in, args_in)]
+                check_transpose_result(eqn.primitive, cts_in, args_in)
+                for x, ct in zip(eqn.inputs, cts_in):
+                    write_ct(x, ct)
     return [ct_env.get(v, Zero(v.aval)) if is_undefined(a) else None
             for v, a in zip(jaxpr.invars, args)]
+
+
+def unbroadcast(ct, x):
+    """The cotangent `ct` of a rank-0 linear operand `x` that an elementwise primitive
+    spread over a rank-n result, summed back to rank 0 (each element used x once)."""
+    if not is_undefined(x) or ct is None or isinstance(ct, Zero) or x.aval.shape == get_aval(ct).shape:
+        return ct
+    return lax.reduce_sum(ct, tuple(range(get_aval(ct).ndim)))
 
 
 def check_transpose_result(prim, cts_in, args):
@@ -174,7 +186,7 @@ def _div_transpose(cts, x, y, **params):
     return [lax.div_p.bind(ct, y, **params), None]   # rounded as the primal
 
 
-transpose_rules[lax.add_p] = _add_transpose
+transpose_rules[lax.add_p] = transpose_rules[lax.add_any_p] = _add_transpose
 transpose_rules[lax.sub_p] = _sub_transpose
 transpose_rules[lax.mul_p] = _mul_transpose
 transpose_rules[lax.div_p] = _div_transpose

@@ -39,11 +39,13 @@ def _c(bits):
 def fma(a, b, c):
     """a * b + c with a single rounding (IEEE fused multiply-add).
 
-    float32: the product of two float32 is exact in float64; the sum is then
-    formed *rounded to odd* in float64 (round to nearest, and if that was
-    inexact and landed on an even significand, step one ulp toward the exact
-    value), which makes the final rounding to float32 the correct one: a
-    plain float64 sum would round twice.
+    float32: the product of two float32 is exact in float64, and the float64 sum
+    rounds once. Rounding that to float32 is a second rounding, which can only go
+    wrong where the float64 sum lands exactly halfway between two float32s (the
+    midpoints are float64 numbers, so elsewhere both roundings fall on the same
+    side). Those rare sums, and tiny ones (a subnormal result has a coarser
+    halfway point), are redone *rounded to odd*: step one float64 ulp toward the
+    exact value when the sum was inexact and landed on an even significand.
 
         >>> float(fma(np.float32(0.1), np.float32(10), np.float32(-1)))  # a*b + c gives 0
         1.4901161193847656e-08
@@ -53,15 +55,24 @@ def fma(a, b, c):
     if dtype == np.float64 or dtype.kind != 'f' and dtype.name != 'bfloat16':
         return a * b + c   # no exact float128 here: a rounding may differ from a real FMA
     with np.errstate(all='ignore'):
-        a64, b64, c64 = a.astype(np.float64), b.astype(np.float64), c.astype(np.float64)
-        p = a64 * b64                        # exact
-        s = p + c64                          # rounded to nearest
-        pv = s - c64                         # TwoSum: err is the exact rounding error
-        err = (p - pv) + (c64 - (s - pv))
-        even = (s.view(np.uint64) & np.uint64(1)) == 0
-        step = (err != 0) & even & np.isfinite(s)
-        s = np.where(step, np.nextafter(s, np.where(err > 0, np.inf, -np.inf)), s)
+        s = np.asarray(a.astype(np.float64) * b.astype(np.float64) + c.astype(np.float64))
+        spare_bits = 52 - np.finfo(dtype).nmant           # float64 bits below dtype's last
+        low = s.view(np.uint64) & np.uint64((1 << spare_bits) - 1)
+        suspect = (low == np.uint64(1 << (spare_bits - 1))) | \
+            (np.abs(s) < 2 * float(np.finfo(dtype).smallest_normal))
+        if suspect.any():
+            a, b, c = (np.broadcast_to(v, s.shape)[suspect].astype(np.float64) for v in (a, b, c))
+            s[suspect] = _sum_rounded_to_odd(a * b, c)
     return s.astype(dtype)
+
+
+def _sum_rounded_to_odd(p, c):
+    s = p + c                           # rounded to nearest
+    pv = s - c                          # TwoSum: err is the exact rounding error
+    err = (p - pv) + (c - (s - pv))
+    even = (s.view(np.uint64) & np.uint64(1)) == 0
+    step = (err != 0) & even & np.isfinite(s)
+    return np.where(step, np.nextafter(s, np.where(err > 0, np.inf, -np.inf)), s)
 
 
 def _fma32(a, b, c):
@@ -73,16 +84,66 @@ def _flush(x):
     return np.where(np.abs(x) < _SMALLEST_NORMAL, x * f32(0), x).astype(f32)
 
 
-def _in_float32(kernel, fallback):
-    """Run `kernel` on float32 (upcasting float16/bfloat16 and rounding back)."""
+def _in_float32(kernel, fallback, flush=True):
+    """Run `kernel` on float32 (upcasting float16/bfloat16 and rounding back).
+    `flush`: subnormal inputs and results count as zero (log, erf: XLA's kernels
+    do; exp and tanh keep them, as JAX's results show)."""
     def fn(x):
         x = np.asarray(x)
         if x.dtype == np.float64 or x.dtype.kind not in 'f' and x.dtype.name != 'bfloat16':
             return fallback(x)
         with np.errstate(all='ignore'):
+            if not flush:
+                return kernel(x.astype(f32)).astype(x.dtype)
             return _flush(kernel(_flush(x.astype(f32)))).astype(x.dtype)
     fn.__name__, fn.__doc__ = kernel.__name__.lstrip('_'), kernel.__doc__
     return fn
+
+
+# --- exp and tanh ----------------------------------------------------------------
+
+def _pow2(n):
+    """2.0**n as float32 for int32 n in [-126, 127], built from its bits."""
+    return ((n + 127).astype(u32) << u32(23)).view(f32)
+
+
+def _exp(x):
+    """exp(x) = 2**n * exp(r), n = round(x / log 2) (at most 127), r = x - n log 2
+    subtracted in two pieces, exp(r) a degree-6 polynomial; 2**n applied in two
+    steps so a subnormal result is rounded once."""
+    xc = np.where(np.isnan(x), x, np.clip(x, f32(-104), f32(89))).astype(f32)
+    n = np.minimum(np.floor(_fma32(xc, f32(1.44269504088896341), f32(0.5))), f32(127))
+    r = _fma32(-n, f32(0.693359375), xc)
+    r = _fma32(-n, f32(-2.12194440e-4), r)
+    p = np.full_like(r, f32(1.9875691500e-4))
+    for c in (1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1):
+        p = _fma32(p, r, f32(c))
+    p = (_fma32(p, r * r, r) + f32(1)).astype(f32)
+    ni = np.nan_to_num(n).astype(np.int32)
+    half = ni >> 1
+    return (p * _pow2(half) * _pow2(ni - half)).astype(f32)
+
+
+# tanh(x) = x P(x^2) / Q(x^2) on x clamped to +-7.998811..., where the ratio is
+# already 1.0 in float32; below 0.0004, tanh(x) = x. Highest degree first.
+TANH_NUM = (-2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11,
+             5.12229709037114e-08, 1.48572235717979e-05, 6.37261928875436e-04,
+             4.89352455891786e-03)
+TANH_DEN = (1.19825839466702e-06, 1.18534705686654e-04, 2.26843463243900e-03,
+             4.89352518554385e-03)
+TANH_CLAMP = f32(7.99881172180175781)
+
+
+def _tanh(x):
+    """Hyperbolic tangent as a rational function (Eigen's and XLA's fast tanh)."""
+    c = np.clip(x, -TANH_CLAMP, TANH_CLAMP).astype(f32)
+    c2 = c * c
+    num, den = np.full_like(c, f32(TANH_NUM[0])), np.full_like(c, f32(TANH_DEN[0]))
+    for a in TANH_NUM[1:]:
+        num = _fma32(num, c2, f32(a))
+    for b in TANH_DEN[1:]:
+        den = _fma32(den, c2, f32(b))
+    return np.where(np.abs(x) < f32(0.0004), x, (c * num) / den).astype(f32)
 
 
 # --- log -------------------------------------------------------------------------
@@ -181,6 +242,8 @@ def _erf64(x):
     return np.vectorize(_scalar_erf, otypes=[np.float64])(x)
 
 
+exp = _in_float32(_exp, np.exp, flush=False)
+tanh = _in_float32(_tanh, np.tanh, flush=False)
 log = _in_float32(_log, np.log)
 log1p = _in_float32(_log1p, np.log1p)
 erf = _in_float32(_erf, _erf64)

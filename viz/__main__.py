@@ -24,6 +24,7 @@ EXAMPLES = """examples:
   python -m viz "lambda x: jnp.sin(x) * 2" --args 1.0 --jit --format pdf -o g
   python -m viz "lambda x: jnp.sin(x)" --args 1.0 --grad --explain -o trace.html
   python -m viz "lambda x: x @ x.T" --args "jnp.ones((3, 2))"          (prints DOT text)
+  python -m viz "lambda x: jnp.tanh(x) @ x.T" --args "jnp.ones((2, 2))" --values --hide-dead
 """
 
 SCOPE = {'jnp': jnp, 'jax': tt, 'tt': tt, 'lax': lax, 'np': np}
@@ -57,6 +58,20 @@ def parser():
     p.add_argument('--rankdir', choices=['TB', 'LR'], default='TB',
                    help='layout direction: TB top to bottom (default) or LR left to right, '
                         'e.g. --rankdir LR')
+    p.add_argument('--group-by', choices=['scope', 'function', 'none'], default='scope',
+                   help='one cluster per tt.named_scope (default), per Python function that '
+                        'recorded the equations, or none, e.g. --group-by function')
+    p.add_argument('--collapse-groups', action='store_true',
+                   help='draw each outermost group as one box, e.g. --collapse-groups')
+    p.add_argument('--fold-indexing', action='store_true',
+                   help='fold integer and mask bookkeeping (iota, label arithmetic, one-hot) '
+                        'into one node per connected piece, e.g. --fold-indexing')
+    p.add_argument('--hide-dead', action='store_true',
+                   help='leave out equations nothing uses (drawn grey otherwise), '
+                        'e.g. --hide-dead')
+    p.add_argument('--values', action='store_true',
+                   help='run the function and write each value on its node (its type, and '
+                        'its numbers when it has at most 8 elements), e.g. --values')
     return p
 
 
@@ -93,7 +108,10 @@ def main(argv=None):
                 p.error(f"--explain writes an .html page, not {html!r}; e.g. -o trace.html")
             explain(fn, *args, html=html)
             return 0
-        g = graph(fn, *args, expand=not opts.collapse, title=title, rankdir=opts.rankdir)
+        g = graph(fn, *args, expand=not opts.collapse, title=title, rankdir=opts.rankdir,
+                  group_by=None if opts.group_by == 'none' else opts.group_by,
+                  collapse_groups=opts.collapse_groups, fold_indexing=opts.fold_indexing,
+                  hide_dead=opts.hide_dead, values=opts.values)
         if opts.output is None:
             sys.stdout.buffer.write(pipe(g, opts.format or 'dot'))
             return 0

@@ -15,12 +15,12 @@ from .observe import observing
 
 
 def batch_dims(fn, args, static_argnums=()):
-    """(ClosedJaxpr of `fn` at `args`, {Var: batch axis}) for every variable that
-    vmap saw with a batch axis."""
+    """(ClosedJaxpr of `fn` at `args`, {Var: batch axis} for every variable that
+    vmap saw with a batch axis, the output pytree of ShapeDtypeStructs)."""
     watcher = _BdimWatcher()
     with observing(watcher):
-        closed = jx.make_jaxpr(fn, static_argnums)(*args)
-    return closed, watcher.bdims()
+        closed, out_shape = jx.make_jaxpr(fn, static_argnums, return_shape=True)(*args)
+    return closed, watcher.bdims(), out_shape
 
 
 def _is_batch_tracer(t):

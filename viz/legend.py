@@ -32,9 +32,18 @@ KINDS = {
     'sub-jaxpr': Style('#ffffff', '#6b7280',
                        "a nested jaxpr: jit (dashed box); cond branches, loop bodies (dotted)"),
     'kernel': Style('#fffbeb', '#b45309', "a compiled kernel: the equations it fuses (bold box)"),
+    'BLAS': Style('#ffffff', '#0f766e',
+                  "dot_general: one BLAS matrix-multiply call (thick teal double border)"),
+    'dead': Style('#e5e7eb', '#9ca3af',
+                  "an equation nothing needs; the jit backends drop it (grey, dashed)"),
+    'scope': Style('#f8fafc', '#475569',
+                   "a named_scope or Python function: the equations it recorded (solid box)"),
+    'index': Style('#f5f5f4', '#78716c',
+                   "index bookkeeping on integers and masks, folded into one node (hexagon)"),
 }
 
-SHAPES = {'input': 'ellipse', 'constant': 'note', 'output': 'ellipse'}
+SHAPES = {'input': 'ellipse', 'constant': 'note', 'output': 'ellipse', 'index': 'hexagon',
+          'scope': 'box3d'}
 
 
 def role_style(tag):

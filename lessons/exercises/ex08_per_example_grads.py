@@ -1,6 +1,6 @@
 """Exercise 8: per-example gradients with vmap of grad, without a Python loop.
 
-Read first: lessons/02_inside_grad.py, docs/READING.md steps 16-20.
+Read first: lessons/11_inside_the_tracer.py, docs/READING.md steps 16-20.
 
 `loss(w, x, y)` is the squared error of a linear model on ONE example.
 Return the gradient with respect to `w` for every example of a batch (`xs`
@@ -24,7 +24,7 @@ def per_example_grads(w, xs, ys):
     # YOUR CODE HERE: return an (n, d) array
     raise NotImplementedError(
         "ex08 is not done yet: write per_example_grads in "
-        "lessons/exercises/ex08_per_example_grads.py (read first: lessons/02_inside_grad.py, "
+        "lessons/exercises/ex08_per_example_grads.py (read first: lessons/11_inside_the_tracer.py, "
         "docs/READING.md steps 16-20)")
 
 

@@ -15,16 +15,17 @@ subnormals included (`tests/test_fastmath.py` measures it against NumPy):
     >>> exp_f32(np.float32(1.0))
     2.7182817
 
-`log`, `log1p`, `erf` and `erf_inv` repeat, step for step, the XLA:CPU
-algorithms that `tinygrad_tracer.xla_math` spells out in NumPy, with a real
-fused multiply-add where XLA has one: they give the same bits as eager
-execution (and as JAX). `exp`, `tanh` and `logistic` are our own
-Cody-Waite + polynomial versions, within 2 ulp of the correctly rounded
-result that eager execution gives.
+`exp`, `tanh`, `log`, `log1p`, `erf` and `erf_inv` repeat, step for step,
+the XLA:CPU algorithms that `tinygrad_tracer.xla_math` spells out in NumPy,
+with a real fused multiply-add where XLA has one: they give the same bits as
+eager execution (and as JAX). `logistic` is our own, within 2 ulp of the
+correctly rounded result that eager execution gives.
 """
 import numpy as np
 from numba import njit, types
 from numba.extending import intrinsic
+
+from .. import xla_math
 
 f32, i32, u32 = np.float32, np.int32, np.uint32
 
@@ -97,7 +98,7 @@ def _pow2(n):
 def exp_f32(x):
     xc = EXP_HI if x > EXP_HI else x          # clamp so 2**n stays representable;
     xc = EXP_LO if xc < EXP_LO else xc        # nan fails both tests and stays nan
-    n = np.floor(fma(xc, LOG2E, HALF))
+    n = min(np.floor(fma(xc, LOG2E, HALF)), f32(127))   # XLA's cap: r grows instead
     r = fma(-n, LN2_HI, xc)
     r = fma(-n, LN2_LO, r)
     p = _EXP_POLY[0]
@@ -175,23 +176,24 @@ def log1p_f32(x):
 
 # --- tanh and logistic ----------------------------------------------------------------
 
-_TANH_POLY = tuple(f32(c) for c in (-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2,
-                                    1.33314422036e-1, -3.33332819422e-1))
+# XLA's fast tanh, as xla_math._tanh: x P(x^2) / Q(x^2) on x clamped where the
+# ratio reaches 1.0, and x itself below 0.0004.
+TANH_NUM = tuple(f32(c) for c in xla_math.TANH_NUM)
+TANH_DEN = tuple(f32(c) for c in xla_math.TANH_DEN)
+TANH_CLAMP, TANH_TINY = xla_math.TANH_CLAMP, f32(0.0004)
 
 
 @njit(cache=True)
 def tanh_f32(x):
-    # Near 0 an odd polynomial; elsewhere 1 - 2 / (exp(2|x|) + 1). Both are
-    # computed and one is selected: no branch.
-    z = x * x
-    p = _TANH_POLY[0]
-    for c in _TANH_POLY[1:]:
-        p = fma(p, z, c)
-    small = fma(p * z, x, x) if x != ZERO else x             # keeps the sign of -0.0
-    a = abs(x)
-    big = ONE - TWO / (exp_f32(a + a) + ONE)
-    big = big if x >= ZERO else -big
-    return small if a < f32(0.625) else (big if x == x else x)
+    c = min(max(x, -TANH_CLAMP), TANH_CLAMP)
+    c2 = c * c
+    num = TANH_NUM[0]
+    for a in TANH_NUM[1:]:
+        num = fma(num, c2, a)
+    den = TANH_DEN[0]
+    for b in TANH_DEN[1:]:
+        den = fma(den, c2, b)
+    return x if abs(x) < TANH_TINY or x != x else (c * num) / den
 
 
 @njit(cache=True)

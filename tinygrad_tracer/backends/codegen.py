@@ -200,6 +200,10 @@ def _max_min(op, bool_op):
     return rule
 
 
+def _clamp(eqn, lo, x, hi):
+    return _max_min('<', '&')(eqn, _max_min('>', '|')(eqn, x, lo), hi)   # min(max(x, lo), hi)
+
+
 def _bitop(op):
     def rule(eqn, x, y):
         return f"{x} {op} {y}" if _in_dtype(eqn) == np.bool_ else _wrap(eqn, f"{x} {op} {y}")
@@ -285,9 +289,9 @@ SCALAR_RULES = {
     lax.atanh_p: _libm('np.arctanh'), lax.sqrt_p: _float_fn(f64='np.sqrt'),
     lax.rsqrt_p: _rsqrt, lax.is_finite_p: _float_fn(f64='np.isfinite'), lax.not_p: _not,
     lax.integer_pow_p: _integer_pow, lax.stop_gradient_p: _identity,
-    lax.add_p: _binop('+'), lax.sub_p: _binop('-'), lax.mul_p: _binop('*'),
+    lax.add_p: _binop('+'), lax.add_any_p: _binop('+'), lax.sub_p: _binop('-'), lax.mul_p: _binop('*'),
     lax.div_p: _div, lax.rem_p: _rem, lax.pow_p: _libm('np.power'),
-    lax.max_p: _max_min('>', '|'), lax.min_p: _max_min('<', '&'),
+    lax.max_p: _max_min('>', '|'), lax.min_p: _max_min('<', '&'), lax.clamp_p: _clamp,
     lax.atan2_p: _libm('np.arctan2'), lax.nextafter_p: _float_fn(f64='np.nextafter'),
     lax.fma_p: _fma, lax.and_p: _bitop('&'), lax.or_p: _bitop('|'), lax.xor_p: _bitop('^'),
     lax.shift_left_p: _shift_left, lax.shift_right_logical_p: _shift_right_logical,

@@ -20,8 +20,10 @@ Python instead of a thousand:
             x0, x1, x2 = while_body(x0, x1, x2)
         return (x0, x1, x2)
 
-Bodies with a matrix product, a fallback or nested control flow keep the
-loop in Python (in `numba_cpu`), calling the body's compiled steps.
+A float matrix product in the body is a `@` in the compiled function (Numba
+calls SciPy's BLAS). Bodies with another dot_general, a fallback or nested
+control flow keep the loop in Python (in `numba_cpu`), calling the body's
+compiled steps.
 """
 from . import fusion
 from .codegen import np_type
@@ -29,17 +31,23 @@ from ..jaxpr import Var
 from ..lax_control_flow import while_p
 
 
-def _driver(plan, name, kernel_source):
-    """An @njit function running the body's kernels; None if some step is not a kernel."""
+def _driver(plan, name, kernel_source, dot_expr):
+    """An @njit function running the body's kernels and matrix products (`dot_expr(eqn,
+    lhs, rhs)`: the source of one, or None); None if some step is neither."""
     py = plan.py_names
-    made = {v for k in plan.kernels for v in k.outputs}
-    if plan.constvars or any(s.kind != 'kernel' for s in plan.steps) or any(
+    dots = {s: dot_expr(s.eqn, *(py[x] for x in s.eqn.inputs)) for s in plan.steps
+            if s.kind == 'dot' and all(isinstance(x, Var) for x in s.eqn.inputs)}
+    made = {v for s in plan.steps if s.kind == 'kernel' or dots.get(s) for v in s.outputs}
+    if plan.constvars or any(s.kind != 'kernel' and not dots.get(s) for s in plan.steps) or any(
             not isinstance(v, Var) or (v not in made and v not in plan.invars)
             for v in plan.outvars):
         return None, []
     lines = [f"def {name}({', '.join(py[v] for v in plan.invars)}):"]
     sources = []
-    for k in plan.kernels:
+    for k in plan.steps:   # kernels, and dots
+        if k in dots:   # a new C-contiguous array, as the kernels after it expect
+            lines.append(f"    {py[k.eqn.out_binders[0]]} = np.ascontiguousarray({dots[k]})")
+            continue
         sources.append(kernel_source(k, plan))
         lines += [f"    {py[v]} = np.empty({tuple(v.aval.shape)}, {np_type(v.aval.dtype)})"
                   for v in k.outputs]
@@ -50,9 +58,11 @@ def _driver(plan, name, kernel_source):
     return "@njit(cache=True, error_model='numpy')\n" + '\n'.join(lines) + '\n', sources
 
 
-def loop_source(eqn, kernel_source, parallel_min):
+def loop_source(eqn, kernel_source, parallel_min, dot_expr=lambda eqn, lhs, rhs: None):
     """Source of a module whose `loop` function runs the whole `while` or `scan`
-    equation, or None when its body needs Python (see the module docstring)."""
+    equation, or None when its body needs Python (see the module docstring).
+    `dot_expr(eqn, lhs, rhs)`: the source of a dot_general the compiled loop can
+    run, or None."""
     p = eqn.params
     if eqn.primitive is while_p:
         parts = [('while_cond', p['cond_jaxpr']), ('while_body', p['body_jaxpr'])]
@@ -61,7 +71,7 @@ def loop_source(eqn, kernel_source, parallel_min):
     functions, kernels = [], []
     for name, closed in parts:
         plan = fusion.partition(closed, name, parallel_min, 'numba')
-        fn, sources = _driver(plan, name, kernel_source)
+        fn, sources = _driver(plan, name, kernel_source, dot_expr)
         if fn is None:
             return None
         functions.append(fn)

@@ -34,6 +34,10 @@ memory, half the threads merging the other half's at each step
 the simulator has none, and the tree in shared memory is the same algorithm one
 step at a time. Float sums therefore add in a different order than the CPU
 backend's (the last bits may differ).
+
+A kernel with a running total (cumsum, cumprod) runs a thread per line along
+the scanned axis, its loop inside the thread's, in order: the CPU's order, so
+the same bits. A scatter or a sort (`loop_kernels`) is a kernel per phase.
 """
 import contextlib
 import importlib.util
@@ -49,7 +53,7 @@ import numba
 import numpy as np
 from numba import config as numba_config, cuda
 
-from . import codegen, common, loop_nests
+from . import codegen, common, loop_kernels, loop_nests
 from .loop_nests import paren
 
 
@@ -73,8 +77,10 @@ REDUCE_BLOCK = 16 if numba_config.ENABLE_CUDASIM else 256
 
 
 def outputs(k):
-    """How many elements kernel `k` writes: one per kept element."""
-    return math.prod(n for p, n in enumerate(k.domain) if p not in k.reduced)
+    """How many threads' worth of work kernel `k` has: a kept element each, or for a
+    scan a line along its scanned axis each."""
+    scanned = (k.scan[0],) if k.scan else ()
+    return math.prod(n for p, n in enumerate(k.domain) if p not in k.reduced + scanned)
 
 
 def launch(k):
@@ -100,6 +106,14 @@ def kernel_source(k, plan):
     # 0-d arrays travel as 1-element arrays.
     b = loop_nests.KernelBody(k, plan, lambda idx: f"[{', '.join(idx)}]" if idx else "[0]", columns=False)
     head = [f"def {k.name}({', '.join(names[v].upper() for v in k.inputs + k.outputs)}):"]
+    if k.scan:   # a thread per line, running along it in order as the CPU does
+        p, reverse = k.scan
+        others = [q for q in kept if q != p]
+        lines = head + [f"    for _t in range(_cuda.grid(1), {outputs(k)}, _cuda.gridsize(1)):"]
+        lines += ['        ' + line for line in _unravel('_t', others, K) + b.init]
+        lines.append(f"        for i{p} in range({f'{K[p] - 1}, -1, -1' if reverse else K[p]}):")
+        lines += ['            ' + line for line in b.full]
+        return "@_cuda.jit\n" + '\n'.join(lines) + '\n'
     if not R:
         lines = head + [f"    for _t in range(_cuda.grid(1), {outputs(k)}, _cuda.gridsize(1)):"]
         lines += ['        ' + line for line in _unravel('_t', kept, K) + b.full]
@@ -257,72 +271,64 @@ def assemble(ptx, cc=(9, 0)):
                 spill_stores=int(stores), spill_loads=int(loads), stack=int(stack))
 
 
-# --- gather, scatter-add, cumsum ----------------------------------------------------------------
-# `lax.gather(x, idx, axes)` picks, for each row b of idx (shape (batch, k)), the
-# elements x[..., idx[b, 0], ..., idx[b, 1], ...] along `axes`, keeping the other
-# axes whole. Flattened, an output element (b, r) reads x at
-#     rest[r] + sum_j clip(idx[b, j]) * strides[j]
-# where `rest` (an int64 array, computed once on the host) is the offset of the
-# r-th element of the kept axes and `strides`/`sizes` are those of `axes`.
-# Scatter-add runs the same addressing backwards, adding with `cuda.atomic.add`
-# (repeated indices accumulate; the order of the additions is the hardware's).
+# --- loop kernels: scatters, sorts ------------------------------------------------------------------
+# `loop_kernels` describes each as phases; a phase is a kernel here, its loop a
+# grid-stride loop over the phase's indices (a single thread for a serial phase).
 
-def index_layout(shape, axes):
-    """(sizes, strides, rest) of `axes` of a C-contiguous array of `shape`, as int64 arrays."""
-    strides = np.array([math.prod(shape[a + 1:]) for a in range(len(shape))], np.int64)
-    kept = [a for a in range(len(shape)) if a not in axes]
-    rest = np.zeros(1, np.int64)   # no kept axes: one element per index row
-    if kept:
-        grids = np.indices([shape[a] for a in kept]).reshape(len(kept), -1)
-        rest = (grids * strides[kept, None]).sum(0).astype(np.int64)
-    return (np.array([shape[a] for a in axes], np.int64), strides[list(axes)], rest)
+# dtypes of the `cuda.atomic` functions: a scatter combining with one of these runs
+# its updates at once, a thread each (the order of float additions is the hardware's).
+# Not float min/max: `cuda.atomic.max` has treated NaN as missing in some Numba
+# versions, where XLA's max returns NaN; those (and set, mul, bool) run on one thread.
+_ATOMIC_INTS = {np.dtype(t) for t in (np.int32, np.int64, np.uint32, np.uint64)}
+ATOMICS = {'add': _ATOMIC_INTS | {np.dtype(np.float32), np.dtype(np.float64)},
+           'max': _ATOMIC_INTS, 'min': _ATOMIC_INTS}
 
 
-@cuda.jit
-def gather(X, IDX, SIZES, STRIDES, REST, OUT):
-    """OUT (flat, batch x rest) = X (flat) at the clamped indices IDX (batch, k)."""
-    n_rest = REST.shape[0]
-    for t in range(cuda.grid(1), OUT.shape[0], cuda.gridsize(1)):
-        b = t // n_rest
-        at = REST[t % n_rest]
-        for j in range(IDX.shape[1]):
-            i = min(max(np.int64(IDX[b, j]), 0), SIZES[j] - 1)
-            at += i * STRIDES[j]
-        OUT[t] = X[at]
+def _atomic(op, array, index, value):
+    """`cuda.atomic.<op>` at `index`: a tuple for several axes, a bare index for one (a
+    1-tuple does not compile for a 1-D array)."""
+    at = index[0] if len(index) == 1 else f"({', '.join(index)})" if index else '0'
+    return f"_cuda.atomic.{op}({array}, {at}, {value})"
 
 
-@cuda.jit
-def scatter_add(OUT, IDX, U, SIZES, STRIDES, REST):
-    """OUT (flat) += U (flat, batch x rest) at the indices IDX (batch, k); an update
-    whose index is out of bounds is dropped."""
-    n_rest = REST.shape[0]
-    for t in range(cuda.grid(1), U.shape[0], cuda.gridsize(1)):
-        b = t // n_rest
-        at = REST[t % n_rest]
-        inside = True
-        for j in range(IDX.shape[1]):
-            i = np.int64(IDX[b, j])
-            inside = inside and 0 <= i < SIZES[j]
-            at += i * STRIDES[j]
-        if inside:
-            cuda.atomic.add(OUT, at, U[t])
+_LOCAL = loop_kernels.Target(lambda n: f"_cuda.local.array({n}, np.int64)")
+_ATOMIC = loop_kernels.Target(_LOCAL.scratch, _atomic)
 
 
-@cuda.jit
-def cumsum(X, OUT, reverse):
-    """OUT[a, :, c] = the running sum of X[a, :, c] (from the end if `reverse`): a thread
-    per line, adding in order in X's dtype (the bits NumPy's cumsum gives)."""
-    n_outer, n, n_inner = X.shape
-    for t in range(cuda.grid(1), n_outer * n_inner, cuda.gridsize(1)):
-        a, c = t // n_inner, t % n_inner
-        first = n - 1 if reverse else 0
-        acc = X[a, first, c]
-        OUT[a, first, c] = acc
-        for s in range(1, n):
-            i = n - 1 - s if reverse else s
-            acc += X[a, i, c]
-            OUT[a, i, c] = acc
+def phase_launch(k, phase):
+    """(blocks, threads) of one phase of loop kernel `k`: a thread per index, or a single
+    thread for a serial phase (a scatter combining without an atomic)."""
+    if not (phase.parallel or atomic_phase(k, phase)):
+        return 1, 1
+    n = math.prod(phase.shape)
+    block = max(1, min(BLOCK, n))
+    return max(1, min(math.ceil(n / block), MAX_BLOCKS)), block
 
 
-# dtypes cuda.atomic.add takes
-ATOMIC_ADD_DTYPES = {np.dtype(t) for t in (np.int32, np.int64, np.uint32, np.uint64, np.float32, np.float64)}
+def atomic_phase(k, phase):
+    """Does this phase combine with a `cuda.atomic` function (so its threads may race)?"""
+    dtype = k.outputs[0].aval.dtype
+    return phase.combine is not None and dtype in ATOMICS.get(phase.combine.name, ())
+
+
+def phase_names(k):
+    """The kernel names of loop kernel `k`'s phases, in launch order (the last `k.name`)."""
+    n = len(k.loop.phases)
+    return [k.name if p == n - 1 else f"{k.name}_phase{p}" for p in range(n)]
+
+
+def loop_kernel_source(k, plan):
+    """Source of the `@cuda.jit` kernels of loop kernel `k` (`loop_kernels.Loops`), one per
+    phase, each running the phase's body (shared with the CPU) in a grid-stride loop."""
+    names = plan.py_names
+    args = ', '.join(names[v].upper() for v in k.inputs + k.outputs)
+    subscript = lambda idx: f"[{', '.join(idx)}]" if idx else "[0]"
+    bodies = k.loop.bodies(plan, subscript, lambda p: _ATOMIC if atomic_phase(k, p) else _LOCAL)
+    sources = []
+    for name, phase, body in zip(phase_names(k), k.loop.phases, bodies):
+        lines = [f"def {name}({args}):",
+                 f"    for _g in range(_cuda.grid(1), {math.prod(phase.shape)}, _cuda.gridsize(1)):"]
+        lines += ['        ' + line for line in _unravel('_g', list(range(len(phase.shape))), phase.shape)]
+        lines += ['        ' + line for line in body]
+        sources.append("@_cuda.jit\n" + '\n'.join(lines) + '\n')
+    return '\n\n'.join(sources)

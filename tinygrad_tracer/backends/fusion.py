@@ -3,14 +3,18 @@ and `numba_cuda` use this partition; they differ in how each step runs:
 
     step kind   what                                         runs on the CPU as
     kernel      fused elementwise work + reductions          one compiled loop nest
+                (and gathers, dynamic slices, concatenate,
+                pad: reads at computed indices; cumsum and
+                cumprod: running totals)
+    kernel      a loop kernel: a scatter or a sort, alone    compiled loops (`loop_kernels`)
     dot         dot_general                                  BLAS (`a @ b`)
     view        a layout op whose result leaves the kernels  a NumPy view
     control     cond / while / scan                          its bodies, compiled
     fallback    anything without code generation             the primitive's NumPy impl
 
-(On CUDA a kernel is a `@cuda.jit` kernel, a float32 matrix dot a tiled matmul
-kernel, gather / scatter-add / cumsum hand-written device kernels, and every
-other step runs on the host: see `numba_cuda.py`.)
+(On CUDA a kernel is a `@cuda.jit` kernel (a loop kernel one per phase), a float
+matrix dot a tiled matmul kernel, and every other step runs on the host: see
+`numba_cuda.py`.)
 
 Fusion works on equations that compute one scalar per element (*members*):
 elementwise primitives and reductions. Each starts as its own group; a
@@ -22,6 +26,14 @@ producer's group merges into its consumer's when
   * the value passes elementwise (the consumer reads element i of element i);
   * no path between the two groups leaves them (which would need the other
     group's result in the middle of the loop).
+
+A gather, dynamic_slice, dynamic_update_slice, concatenate or pad is a member
+too (`loop_nests.READ_RULES`): each element of its result is one element of an
+input, at an index computed from the result's. Its result fuses with the
+elementwise work that reads it; its inputs are read whole, so they come from
+earlier steps (edges into it are never fusible). A cumsum or cumprod is a member
+that runs its kernel's innermost loop along its axis, in order, carrying the
+total (`loop_nests.SCANS`): one scanned axis per kernel, and no reduction.
 
 Layout operations (broadcast_in_dim, reshape, transpose, slice, squeeze,
 expand_dims, rev) are *accesses*: a kernel that reads their result computes
@@ -40,7 +52,7 @@ from ..array import Array
 from ..jaxpr import Jaxpr, Literal, Var, name_vars
 from ..lax_control_flow import cond_p, while_p, scan_p
 from ..lax_callback import debug_callback_p
-from . import codegen, loop_nests
+from . import codegen, loop_kernels, loop_nests
 from .codegen import key
 
 VIEWS = set(loop_nests.INDEX_MAPS)
@@ -60,6 +72,8 @@ class Kernel:
         self.name = None
         self.eqn_indices = []
         self.parallel = False
+        self.loop = None   # a `loop_kernels.Loops` for a scatter or sort; None when fused
+        self.scan = None   # (position, reverse) of the axis a cumsum or cumprod runs along
 
     @property
     def size(self):
@@ -132,6 +146,7 @@ def partition(closed, name, parallel_min, backend):
     for the default backend or this one are inlined."""
     plan = Plan(closed, backend)
     eqns = plan.eqns
+    plan.backend = backend
     kind = _classify(plan)
     fusible = _fusible_edges(plan, kind)
     groups = _Groups(plan, [i for i, k in enumerate(kind) if k == 'member'], fusible)
@@ -164,12 +179,15 @@ def partition(closed, name, parallel_min, backend):
             for v in eqns[m].out_binders:
                 if v in outvars or any(u not in mset for u in plan.users.get(v, [])):
                     k.outputs.append(v)
-        k.parallel = (k.size >= parallel_min and len(k.reduced) < len(k.domain)
+        k.scan = next(filter(None, map(loop_nests.scan_of, (eqns[m] for m in members))), None)
+        k.parallel = (k.size >= parallel_min and len(k.reduced) < len(k.domain) - bool(k.scan)
                       and not loop_nests.reduced_outer(k.domain, k.reduced))
         steps.append(k)
     for i, e in enumerate(eqns):
         if kind[i] in ('dot', 'control', 'fallback'):
             steps.append(Call(kind[i], i, e))
+        elif kind[i] == 'loop':
+            steps.append(_loop_kernel(plan, i, parallel_min))
     needed = {x for s in steps if s.kind != 'kernel' for x in s.inputs} | outvars
     steps += [View(v, plan.layout_chain(v)[0]) for v in plan.access if v in needed]
     plan.steps = _schedule(plan, steps)
@@ -177,6 +195,20 @@ def partition(closed, name, parallel_min, backend):
         k.name = f"{codegen.identifier(name)}_k{n}"
         k.eqn_indices = sorted({plan.origin[i] for i in k.members + _owned_accesses(plan, k)})
     return plan
+
+
+def _loop_kernel(plan, i, parallel_min):
+    """The kernel of a `loop_kernels` equation (a scatter or a sort): alone in it."""
+    eqn = plan.eqns[i]
+    k = Kernel([i], (), ())
+    k.loop = loop_kernels.Loops(eqn)
+    for x in eqn.inputs:
+        base = plan.layout_chain(x)[0] if isinstance(x, Var) else x
+        if isinstance(base, Var) and base not in k.inputs:
+            k.inputs.append(base)
+    k.outputs = list(eqn.out_binders)
+    k.parallel = any(p.parallel and math.prod(p.shape) >= parallel_min for p in k.loop.phases)
+    return k
 
 
 # --- classification ----------------------------------------------------------------------------
@@ -210,6 +242,12 @@ def _classify(plan):
             kind.append('member')
         elif (e.primitive is lax.iota_p and codegen.dtypes_supported(e)) or codegen.has_scalar_rule(e):
             kind.append('member')
+        elif e.primitive in loop_nests.READ_RULES and codegen.dtypes_supported(e):
+            kind.append('member')   # reads its inputs whole, at computed indices
+        elif e.primitive in loop_nests.SCANS and codegen.dtypes_supported(e) and e.inputs[0].aval.ndim:
+            kind.append('member')   # a running total along the kernel's innermost loop
+        elif loop_kernels.describable(e, plan.backend):
+            kind.append('loop')
         elif e.primitive is lax.dot_general_p:
             kind.append('dot')
         elif e.primitive in CONTROL_FLOW:
@@ -232,7 +270,7 @@ def _fusible_edges(plan, kind):
     """(producer, consumer) pairs of members where the value passes elementwise."""
     edges = set()
     for c, e in enumerate(plan.eqns):
-        if kind[c] != 'member':
+        if kind[c] != 'member' or e.primitive in loop_nests.READ_RULES:
             continue
         dom, red = _domain(e)
         at = dom if red else key(e.out_binders[0].aval.shape)
@@ -272,13 +310,17 @@ class _Groups:
         doms = {_domain(self.plan.eqns[m]) for m in self.sets[a] + self.sets[b]}
         reds = {d for d in doms if d[1]}
         keys = {d[0] for d in doms if not d[1]}
+        # One scanned axis per kernel (its innermost loop), and no reduction beside it.
+        scans = {loop_nests.scan_of(self.plan.eqns[m]) for m in self.sets[a] + self.sets[b]} - {None}
+        if len(scans) > 1:
+            return False
         if not reds:
             return len(keys) == 1
         if len(reds) > 1:
             return False
         (dom, red), = reds
         post = tuple(n for p, n in enumerate(dom) if p not in red)
-        return keys <= {dom, post}
+        return keys <= {dom, post} and not scans
 
     def _direct_edges_fusible(self, a, b):
         inside = set(self.sets[a]) | set(self.sets[b])
@@ -376,8 +418,11 @@ def _first_eqn(plan, step):
 # --- flattening: inline nested calls, fold constants, drop dead equations -----------------------
 
 # Call-like primitives whose result is their jaxpr's: inlined, so their bodies fuse
-# with the code around them. (A custom derivative only matters to autodiff.)
-_CALLS = {'jit': 'jaxpr', 'custom_jvp_call': 'call_jaxpr', 'custom_vjp_call': 'call_jaxpr'}
+# with the code around them. (A custom derivative or a checkpoint only matters to autodiff.)
+_CALLS = {'jit': 'jaxpr', 'custom_jvp_call': 'call_jaxpr', 'custom_vjp_call': 'call_jaxpr',
+          'remat2': 'jaxpr'}
+# The identity, there for autodiff only (checkpoint_name): its output is its operand.
+_ALIASES = {'name'}
 
 
 def _inlined(eqn, backend):
@@ -415,6 +460,9 @@ def _flatten(closed, backend):
                 for ob, iv in zip(eqn.out_binders, inner.jaxpr.outvars):
                     sub[ob] = s.get(iv, iv) if isinstance(iv, Var) else iv
                 continue
+            if eqn.primitive.name in _ALIASES:
+                sub[eqn.out_binders[0]] = ins[0]
+                continue
             if _foldable(eqn.primitive, ins, eqn.out_binders):
                 # Constants only (`convert_element_type 2:i32[]`): compute it now.
                 out = eqn.primitive.impl(*[Array(x.val, x.aval.weak_type) for x in ins], **params)
@@ -424,8 +472,10 @@ def _flatten(closed, backend):
             if fresh:
                 outs = [Var(v.aval) for v in outs]
                 sub.update(zip(eqn.out_binders, outs))
-            eqns.append(type(eqn)(eqn.primitive, ins, params, outs, eqn.tag))
-            origin.append(at)
+            # kernels index every operand alike: rank-0 operands get broadcast first
+            for e in lax.spread_rank0(type(eqn)(eqn.primitive, ins, params, outs, eqn.tag)):
+                eqns.append(e)
+                origin.append(at)
 
     sub = {}
     inline(jaxpr, sub, None, False)

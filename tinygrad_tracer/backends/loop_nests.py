@@ -20,6 +20,10 @@ case. `selu` compiles to
 A layout operation read by the kernel is an *index map*: the broadcast row
 `b[j]` of `broadcast_in_dim b` is read as `B[i1]`, a transpose as `A[i1, i0]`.
 
+A gather (or dynamic slice, concatenate, pad) reads an input at an index it
+computes (`READ_RULES`): `x[i]` of a (5, 3) array is `A[min(max(np.int64(
+B[i0]), 0), 4), i1]`, the index clamped as XLA clamps it.
+
 A reduction splits the domain into kept axes (one result each) and reduced
 axes. When the reduced axes come last (a row sum), the kept axes are the
 outer loops (run in parallel) and each inner loop updates a scalar
@@ -33,8 +37,9 @@ import re
 import numpy as np
 
 from .. import lax
-from ..jaxpr import Literal
-from .codegen import REDUCTIONS, const, key, np_type, reduced_positions, scalar_expr, unit_reduction
+from ..jaxpr import Literal, pp_eqn_rules
+from .codegen import (REDUCTIONS, SCALAR_RULES, const, key, np_type, reduced_positions, scalar_expr,
+                      unit_reduction)
 
 
 # --- index maps: reading a layout operation's result straight from its input ---------------------
@@ -127,6 +132,109 @@ INDEX_MAPS = {lax.reshape_p: _reshape_index, lax.broadcast_in_dim_p: _broadcast_
               lax.rev_p: _rev_index}
 
 
+# --- reads at computed indices: gather, dynamic slices, concatenate, pad -------------------------
+# Each output element of these is one element of an input (or the padding value),
+# at an index computed from the output's: `READ_RULES[prim](eqn, idx, read, let)`
+# is the source of the element at `idx` (index names, one per output axis), where
+# `read(n, index)` reads input n at `index` and `let(expr)` names a temporary. Their
+# outputs fuse with the elementwise work reading them; their inputs are arrays.
+
+def clamp(expr, high):
+    """`expr` as an int64 index moved into [0, high] (as XLA clamps indices)."""
+    return f"min(max(np.int64({expr}), 0), {max(high, 0)})"
+
+
+def _gather_read(eqn, idx, read, let):
+    x, ind = eqn.inputs[0].aval.shape, eqn.inputs[1].aval.shape
+    axes, batch = eqn.params['axes'], idx[:len(ind) - 1]
+    rest = iter(idx[len(ind) - 1:])
+    at = [let(clamp(read(1, batch + [str(axes.index(a))]), n - 1)) if a in axes else next(rest)
+          for a, n in enumerate(x)]
+    return read(0, at)
+
+
+def _dynamic_slice_read(eqn, idx, read, let):
+    x, sizes = eqn.inputs[0].aval.shape, eqn.params['slice_sizes']
+    starts = [let(clamp(read(d + 1, []), n - k)) for d, (n, k) in enumerate(zip(x, sizes))]
+    return read(0, [f"{paren(i)} + {s}" for i, s in zip(idx, starts)])
+
+
+def _dynamic_update_slice_read(eqn, idx, read, let):
+    x, u = eqn.inputs[0].aval.shape, eqn.inputs[1].aval.shape
+    starts = [let(clamp(read(d + 2, []), n - k)) for d, (n, k) in enumerate(zip(x, u))]
+    inside = ' and '.join(f"({s} <= {i}) and ({i} < {s} + {k})" for i, s, k in zip(idx, starts, u))
+    update = read(1, [f"{paren(i)} - {s}" for i, s in zip(idx, starts)])
+    return f"({update} if {inside} else {read(0, idx)})" if inside else update
+
+
+def _concatenate_read(eqn, idx, read, let):
+    d = eqn.params['dimension']
+    parts, offset = [], 0
+    for n, x in enumerate(eqn.inputs):
+        size = x.aval.shape[d]
+        at = idx[d] if offset == 0 else f"{paren(idx[d])} - {offset}"
+        if size:   # an empty operand adds nothing
+            parts.append((offset + size, read(n, idx[:d] + [at] + idx[d + 1:])))
+        offset += size
+    if not parts:   # an empty result: the loop never runs
+        return read(0, idx)
+    expr = parts[-1][1]
+    for end, e in reversed(parts[:-1]):
+        expr = f"({e} if {idx[d]} < {end} else {expr})"
+    return expr
+
+
+def _pad_read(eqn, idx, read, let):
+    inside, at = [], []
+    for i, n, (lo, _, interior) in zip(idx, eqn.inputs[0].aval.shape, eqn.params['padding_config']):
+        j = i if lo == 0 else f"{paren(i)} - {lo}" if lo > 0 else f"{paren(i)} + {-lo}"
+        if interior:   # an element every interior + 1 positions
+            j = let(j)
+            inside.append(f"({j} % {interior + 1} == 0)")
+            j = f"{j} // {interior + 1}"
+        inside += [f"({j} >= 0)", f"({j} < {n})"]
+        at.append(j)
+    return f"({read(0, at)} if {' and '.join(inside)} else {read(1, [])})" if inside else read(0, at)
+
+
+READ_RULES = {lax.gather_p: _gather_read, lax.dynamic_slice_p: _dynamic_slice_read,
+              lax.dynamic_update_slice_p: _dynamic_update_slice_read,
+              lax.concatenate_p: _concatenate_read, lax.pad_p: _pad_read}
+
+
+def read_element(plan, var, idx, subscript, comments):
+    """Source of the element at `idx` of `var` (a literal, or a layout of a kernel input,
+    read through the index maps); the layout equations go into `comments`."""
+    if isinstance(var, Literal):
+        return const(var.val, var.aval.dtype)
+    base, chain = plan.layout_chain(var)
+    for eqn in chain:   # map the index back through each layout op
+        comments.append(describe(eqn, plan.names))
+        idx = INDEX_MAPS[eqn.primitive](eqn, eqn.inputs[0].aval.shape, idx)
+    if isinstance(base, Literal):
+        return const(base.val, base.aval.dtype)
+    return f"{plan.py_names[base].upper()}{subscript(idx)}"
+
+
+# --- running totals: cumsum, cumprod -------------------------------------------------------------
+# A kernel with a scan loops over the scanned axis innermost, in order (from the end
+# when reversed), carrying the total in a scalar: `acc_c = acc_c + b`. Elementwise
+# work before and after it fuses into the same inner loop.
+
+SCANS = {lax.cumsum_p: (lax.add_p, 0), lax.cumprod_p: (lax.mul_p, 1)}
+
+
+def scan_of(eqn):
+    """(position among the non-unit axes, reverse) of a scan's axis; None along a
+    size-1 axis (the scan is then the identity) or for any other equation."""
+    if eqn.primitive not in SCANS:
+        return None
+    shape, axis = eqn.inputs[0].aval.shape, eqn.params['axis']
+    if shape[axis] == 1:
+        return None
+    return sum(n != 1 for n in shape[:axis]), bool(eqn.params.get('reverse', False))
+
+
 # --- printing an equation as a comment ----------------------------------------------------------
 
 def describe(eqn, names):
@@ -138,7 +246,8 @@ def describe(eqn, names):
             return '{...}'   # a nested jaxpr: see the jaxpr printout
         return ' '.join(str(v).split())
     outs = ' '.join(f"{names[v]}:{v.aval.str_short()}" for v in eqn.out_binders)
-    params = ' '.join(f"{k}={fmt(v)}" for k, v in sorted(eqn.params.items()))
+    rule = pp_eqn_rules.get(eqn.primitive)   # the params as the printer shows them
+    params = ' '.join(f"{k}={fmt(v)}" for k, v in (rule(eqn, names) if rule else sorted(eqn.params.items())))
     ins = ' '.join(names[x] for x in eqn.inputs)
     return f"{outs} = {eqn.primitive.name}{f'[{params}]' if params else ''} {ins}".rstrip()
 
@@ -152,12 +261,14 @@ class _Writer:
     def __call__(self, text):
         self.lines.append('    ' * self.depth + text)
 
-    def nest(self, positions, body, parallel=False):
-        """`for i{p} in range(n{p}):` for each position around the body: lines,
-        and (positions, body) pairs for inner loop nests."""
+    def nest(self, positions, body, parallel=False, backwards=()):
+        """`for i{p} in range(n{p}):` for each position around the body (from the end
+        for those in `backwards`): lines, and (positions, body, ...) tuples for inner
+        loop nests."""
         depth = self.depth
         for n, p in enumerate(positions):
-            self(f"for i{p} in {'prange' if parallel and n == 0 else 'range'}(n{p}):")
+            bounds = f"n{p} - 1, -1, -1" if p in backwards else f"n{p}"
+            self(f"for i{p} in {'prange' if parallel and n == 0 else 'range'}({bounds}):")
             self.depth += 1
         for line in body:
             if isinstance(line, tuple):
@@ -215,14 +326,7 @@ class KernelBody:
             return 'full' if not R or key(var.aval.shape) == tuple(K) else 'post'
 
         def read(var, idx, comments):
-            """The scalar at `idx` of `var`, through any layout operations, from a kernel input."""
-            base, chain = plan.layout_chain(var)
-            for eqn in chain:   # map the index back through each layout op
-                comments.append(describe(eqn, plan.names))
-                idx = INDEX_MAPS[eqn.primitive](eqn, eqn.inputs[0].aval.shape, idx)
-            if isinstance(base, Literal):
-                return const(base.val, base.aval.dtype)
-            return f"{names[base].upper()}{subscript(idx)}"
+            return read_element(plan, var, idx, subscript, comments)
 
         loaded = set()
 
@@ -254,11 +358,23 @@ class KernelBody:
                 continue
             level = level_of(out)
             body = full if level == 'full' else post
+            if eqn.primitive in SCANS and scan_of(eqn):   # a running total: updated along the loop
+                x = operand(eqn.inputs[0], level, body)
+                op, identity = SCANS[eqn.primitive]
+                init.append(f"acc_{name} = {const(identity, out.aval.dtype)}")
+                body += [f"# {describe(eqn, plan.names)}",
+                         f"acc_{name} = {SCALAR_RULES[op](eqn, f'acc_{name}', x)}", f"{name} = acc_{name}"]
+                continue
+            if eqn.primitive in READ_RULES:
+                body.append(f"# {describe(eqn, plan.names)}")
+                body += self._read_lines(eqn, name, self.index(out.aval.shape, level), read)
+                continue
             if eqn.primitive is lax.iota_p:
                 expr = f"{np_type(out.aval.dtype)}({self.index(out.aval.shape, level)[eqn.params['dimension']]})"
             else:
                 args = [operand(x, level, body) for x in eqn.inputs]
                 expr = (unit_reduction(eqn, args[0]) if eqn.primitive in REDUCTIONS
+                        else args[0] if eqn.primitive in SCANS   # along a size-1 axis
                         else scalar_expr(eqn, args))
             body.append(f"# {describe(eqn, plan.names)}")
             body.append(f"{name} = {expr}")
@@ -270,6 +386,17 @@ class KernelBody:
         self.init, self.update, self.final = init, update, final
         # Combining two threads' accumulators (`merge`, the other's named `<acc>_other`).
         self.merge, self.accumulators = merge, accumulators
+
+    @staticmethod
+    def _read_lines(eqn, name, idx, read):
+        """Lines computing `name`, the element at `idx` of a `READ_RULES` equation."""
+        comments, lets = [], []
+
+        def let(expr):
+            lets.append(f"{name}_{len(lets)} = {expr}")
+            return f"{name}_{len(lets) - 1}"
+        expr = READ_RULES[eqn.primitive](eqn, idx, lambda n, at: read(eqn.inputs[n], at, comments), let)
+        return [f"# {c}" for c in reversed(comments)] + lets + [f"{name} = {expr}"]
 
     def index(self, shape, level):
         """Loop-index names addressing an array of `shape` at `level` (size-1 axes: 0)."""
@@ -295,7 +422,11 @@ def kernel_function(k, plan):
     for v in k.inputs + k.outputs:
         if not v.aval.shape:
             w(f"{names[v].upper()} = {names[v].upper()}.reshape(1)")
-    if not R:
+    if k.scan:          # the other axes outside, the scanned one inside, in order
+        p, reverse = k.scan
+        w.nest([q for q in range(len(K)) if q != p], init + [([p], full, False, (p,) if reverse else ())],
+               k.parallel)
+    elif not R:
         w.nest(range(len(K)), full, k.parallel)
     elif not columns:   # kept axes outside, a scalar accumulator per result
         w.nest(kept, init + [(R, full + update)] + final + post, k.parallel)

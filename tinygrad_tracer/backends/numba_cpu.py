@@ -5,10 +5,12 @@
 
 `compile(closed_jaxpr, name)` does four things:
 
-1. `fusion.partition` splits the equations into steps: fused loop kernels,
-   BLAS calls for matrix products (any other `dot_general` runs its NumPy
-   impl), NumPy views, control flow, and fallbacks (a primitive without code
-   generation runs its NumPy impl; `TT_DEBUG=1` logs each one).
+1. `fusion.partition` splits the equations into steps: fused loop kernels
+   (gathers and other reads at computed indices, and running totals, among
+   them), loop kernels (scatters, sort: `loop_kernels.py`), BLAS calls for matrix
+   products (any other `dot_general` runs its NumPy impl), NumPy views,
+   control flow, and fallbacks (a primitive without code generation runs its
+   NumPy impl; `TT_DEBUG=1` logs each one, `as_text()` counts them).
 2. `loop_nests.kernel_function` (with `codegen`'s scalar rules) writes each
    kernel's Python source. The file is named by a hash of its text and saved
    in the kernel cache (`common.py`; `TT_CACHE_DIR`, default
@@ -31,6 +33,7 @@ using at the time of the call (see `threads.py`).
 """
 import builtins
 import hashlib
+import importlib.util
 import os
 import threading
 import time
@@ -50,7 +53,7 @@ from .. import lax, settings
 from ..array import Array
 from ..jaxpr import Literal, Var
 from ..lax_control_flow import cond_p, while_p, scan_p
-from . import _fastmath, common, compiled_control_flow, fusion, loop_nests, threads
+from . import _fastmath, common, compiled_control_flow, fusion, loop_kernels, loop_nests, threads
 from .codegen import identifier
 
 # Kernels over at least this many elements run their outer loop on every free
@@ -84,8 +87,8 @@ def _module_text(name, fn, eqns, source):
 # --- kernels: source file, module, compiled code --------------------------------------------------
 
 def _kernel_source(k, plan):
-    return (f"@njit(cache=True, parallel={k.parallel}, error_model='numpy')\n"
-            + loop_nests.kernel_function(k, plan))
+    function = loop_kernels.cpu_function if k.loop else loop_nests.kernel_function
+    return f"@njit(cache=True, parallel={k.parallel}, error_model='numpy')\n" + function(k, plan)
 
 
 # Held while a kernel is compiled: two threads jitting at once must not re-enable
@@ -161,6 +164,16 @@ def _blas_expr(eqn, lhs, rhs, out=None):
     return expr if same_dtype else f"({expr}).astype(_np.{aval.dtype.name})"
 
 
+def _loop_dot(eqn, lhs, rhs):
+    """`_blas_expr` inside a compiled loop: a float matrix product (Numba's `@` calls
+    SciPy's BLAS, so SciPy must be installed), else None (the loop stays in Python)."""
+    dtypes = {x.aval.dtype for x in eqn.inputs + eqn.out_binders}
+    if len(dtypes) != 1 or dtypes.pop() not in (np.float32, np.float64) or \
+            importlib.util.find_spec('scipy') is None:
+        return None
+    return _blas_expr(eqn, lhs, rhs)
+
+
 def _with_arena(run_arena, run_fresh):
     """Use the arena unless another thread is using it right now."""
     lock = threading.Lock()
@@ -211,7 +224,7 @@ def _control_flow(eqn, subs, loops_text):
     p = eqn.params
     prim, name = eqn.primitive, eqn.primitive.name
     if prim in (while_p, scan_p):
-        source = compiled_control_flow.loop_source(eqn, _kernel_source, PARALLEL_MIN)
+        source = compiled_control_flow.loop_source(eqn, _kernel_source, PARALLEL_MIN, _loop_dot)
         if source is not None:   # the whole loop in one Numba function
             loops_text.append(source)
             if settings.DEBUG >= 2:
@@ -316,8 +329,9 @@ class Executable:
         if arena:
             self._driver(g, set(), suffix='_fresh')
             run = _with_arena(run, g[self._fn + '_fresh'])
+        # (a loop compiled whole may multiply matrices: its BLAS calls count too)
         return threads.limit_threads(run, any(k.parallel for k in plan.kernels),
-                                     any(s.kind == 'dot' for s in self.plan.steps))
+                                     any(s.kind == 'dot' for s in self.plan.steps) or bool(self.compiled_loops))
 
     def _arena_vars(self):
         """Intermediates written by kernels or BLAS calls that never leave the call."""
@@ -418,15 +432,25 @@ class Executable:
         target = f"{outs}, = " if outs else ""   # (a debug callback has no results)
         return [f"{target}_{step.kind}{step.index}({', '.join(ins)}){comment}"]
 
+    @property
+    def host_fallbacks(self):
+        """The primitives that run through their NumPy impl, here and in the bodies of
+        control flow run from Python (`fallbacks` lists this jaxpr's own)."""
+        return self.fallbacks + [p for sub in self.subexecutables for p in sub.host_fallbacks]
+
     def as_text(self):
-        """The kernel partition, the driver and each kernel's source."""
+        """The kernel partition, the driver and each kernel's source (the first line
+        counts the host fallbacks, those of control-flow bodies included)."""
         plan = self.plan
         head = [f"jit({self.name}) on the Numba backend: {len(self.kernels)} kernel(s), "
                 f"{sum(s.kind == 'dot' for s in plan.steps)} BLAS call(s)"
-                + (f", fallbacks: {', '.join(self.fallbacks)}" if self.fallbacks else "")]
+                + f", {len(self.host_fallbacks)} host fallback(s)"
+                + (f", fallbacks: {', '.join(self.host_fallbacks)}" if self.host_fallbacks else "")]
         for k in plan.kernels:
             prims = list(dict.fromkeys(plan.eqns[m].primitive.name for m in k.members))
-            loop = f"loop over {k.domain}" + (f" reducing positions {k.reduced}" if k.reduced else "")
+            loop = (f"a loop kernel, phases over {' then '.join(str(p.shape) for p in k.loop.phases)}"
+                    if k.loop else
+                    f"loop over {k.domain}" + (f" reducing positions {k.reduced}" if k.reduced else ""))
             head.append(f"  {k.name}: eqns {common.ranges(k.eqn_indices)} ({', '.join(prims)}); {loop}"
                         + ("; parallel" if k.parallel else ""))
         parts = ['\n'.join(head), f"# driver\n{self.driver_source}"]

@@ -10,22 +10,25 @@
     kernel     a generated `@cuda.jit` kernel (`cuda_kernels.kernel_source`): a
                grid-stride loop, a thread per element it writes; a reduction is a
                block per result, its threads' accumulators combined as a tree in
-               shared memory
+               shared memory; a cumsum a thread per line; a loop kernel (scatters,
+               sort: `loop_kernels`) a kernel per phase, its body the CPU backend's,
+               in a grid-stride loop
     dot        `cuda_kernels.MATMUL`, a tiled shared-memory kernel, for float32 or
                float64 with one contracted axis each and leading batch axes (`x @ w`,
                `x.T @ g`, `g @ w.T`, batched `a @ b`); any other dot_general on the host
-    fallback   gather, scatter-add and cumsum: hand-written device kernels
-               (`cuda_kernels.gather`, ...); anything else the primitive's NumPy impl
-               on the host
+    fallback   the primitive's NumPy impl on the host
     view       a layout op whose result a host step or the caller needs: on the host
     control    cond, while, scan: the NumPy impl on the host
 
-Host steps are the exception: `TT_DEBUG=1` logs each one when compiling and
-`lower().as_text()` counts them in its first line. An argument moves to the
-device (`cuda.to_device`) the first time a kernel reads it; every result of a
-kernel stays on the device until a host step or the caller reads it
-(`.copy_to_host()`), so a jitted MLP training step uploads its arguments once
-and downloads its results once (`tests/test_numba_cuda.py` counts). Kernel files
+Host steps (fallbacks, control flow, and layout views made on the host) are the
+exception: `TT_DEBUG=1` logs each one when compiling and `lower().as_text()`
+counts them in its first line. An argument moves to the device (`cuda.to_device`)
+the first time a kernel reads it, unless it is already there (a `DeviceArray`,
+`device_array.py`: then its buffer is used as is). Every result of a kernel
+stays on the device until a host step reads it; the call returns DeviceArrays,
+which copy back (`.copy_to_host()`) only when the caller reads them. So a jitted
+MLP training step fed its own outputs uploads only the new data and downloads
+nothing (`tests/test_device_arrays.py` counts). Kernel files
 go in the kernel cache the CPU backend uses (`common.py`); `cuda.jit` compiles a
 kernel at its first launch. Zero-dimensional arrays travel as 1-element arrays.
 
@@ -40,14 +43,14 @@ shapes.
 """
 import math
 
-import numba
 import numpy as np
-from numba import config as numba_config, cuda
+from numba import cuda
 
-from .. import lax
+from .. import settings
 from ..array import Array
+from ..device_array import DeviceArray, current_gpu, require_gpu, upload
 from ..jaxpr import Literal
-from . import codegen, common, cuda_kernels, fusion, loop_nests
+from . import common, cuda_kernels, fusion, loop_nests
 
 # --- the device ------------------------------------------------------------------------------
 
@@ -57,26 +60,19 @@ _checked = False
 def _require_device():
     """A GPU, or the simulator: otherwise one clear error instead of Numba's driver traceback."""
     global _checked
-    if _checked or numba_config.ENABLE_CUDASIM:
-        return
-    if not cuda.is_available():
-        raise RuntimeError(
-            "jit(..., backend='cuda') found no CUDA GPU (no NVIDIA driver, or no card). To run "
-            "the CUDA backend without a GPU, on Numba's CUDA simulator (every GPU thread runs as "
-            "Python: use small shapes), set NUMBA_ENABLE_CUDASIM=1 in the environment before "
-            "Python starts (before numba is imported), e.g. `NUMBA_ENABLE_CUDASIM=1 python "
-            "script.py`. Compiling kernels to PTX (`cuda_kernels.compile_ptx`) needs no GPU.")
-    _checked = True
+    if not _checked:
+        require_gpu("jit(..., backend='cuda')")
+        _checked = True
 
 
 # --- moving values -----------------------------------------------------------------------------
 
 def _on_device(x):
-    """A device array holding x (a NumPy array, or already a device array)."""
-    if hasattr(x, 'copy_to_host'):
-        return x
-    x = np.ascontiguousarray(x)
-    return cuda.to_device(x.reshape(x.shape or (1,)))
+    """A device array holding x (a NumPy array or an Array; a device array, or a DeviceArray's
+    buffer, as it is)."""
+    if isinstance(x, DeviceArray):
+        return x.device_buffer()
+    return x if hasattr(x, 'copy_to_host') else upload(np.asarray(x))
 
 
 def _on_host(x, aval):
@@ -100,18 +96,50 @@ def _device_value(env, x):
     return env[x]
 
 
+def _result(x, aval, device):
+    """A result of a call, as an Array on the device: a kernel's output keeps its device
+    buffer (copied back only when read); a host step's keeps its host copy (uploaded
+    only when passed to a cuda-jitted function)."""
+    if hasattr(x, 'copy_to_host'):
+        return DeviceArray.on_device(x, aval, device)
+    host = np.asarray(x).reshape(aval.shape)
+    host.flags.writeable = False
+    return DeviceArray.on_device(None, aval, device, host)
+
+
 # --- steps: each a function of the environment (var -> value) ------------------------------------
 
 def _build_kernel(k, plan, fn_name):
-    """Write and import fused kernel `k` (a `fusion.Kernel`): a `common.CompiledKernel`."""
-    source = cuda_kernels.kernel_source(k, plan)
-    return common.CompiledKernel(k, source, common.load_module(
-        cuda_kernels.module_source(k, fn_name, source)))
+    """Write and import kernel `k` (a `fusion.Kernel`): a `common.CompiledKernel`; a
+    loop kernel's gets `phases`, its kernels in launch order."""
+    source = (cuda_kernels.loop_kernel_source if k.loop else cuda_kernels.kernel_source)(k, plan)
+    module = common.load_module(cuda_kernels.module_source(k, fn_name, source))
+    built = common.CompiledKernel(k, source, module)
+    if k.loop:
+        built.phases = [getattr(module, name) for name in cuda_kernels.phase_names(k)]
+    return built
+
+
+def _loop_kernel_step(built):
+    """Launch the phases of the compiled loop kernel `built`, one after another."""
+    k = built.kernel
+    launches = [(kernel, cuda_kernels.phase_launch(k, phase))
+                for kernel, phase in zip(built.phases, k.loop.phases) if math.prod(phase.shape)]
+
+    def run(env):
+        outs = [cuda.device_array(v.aval.shape or (1,), v.aval.dtype) for v in k.outputs]
+        args = [_device_value(env, v) for v in k.inputs] + outs
+        for kernel, (blocks, threads) in launches:
+            kernel[blocks, threads](*args)
+        env.update(zip(k.outputs, outs))
+    return run
 
 
 def _kernel_step(built):
     """Launch the compiled kernel `built` on the values it reads."""
     k, kernel = built.kernel, built.function
+    if k.loop:
+        return _loop_kernel_step(built)
     blocks, threads = cuda_kernels.launch(k)
     empty = not cuda_kernels.outputs(k)   # (a sum over no elements still writes zeros)
 
@@ -154,109 +182,6 @@ def _matmul_step(eqn):
     return run
 
 
-def _grid(n):
-    """(blocks, threads) of a grid-stride kernel over n elements."""
-    block = max(1, min(cuda_kernels.BLOCK, n))
-    return max(1, min(math.ceil(n / block), cuda_kernels.MAX_BLOCKS)), block
-
-
-class _Layout:
-    """`cuda_kernels.index_layout` of a gather or scatter, on the device from the first call."""
-
-    def __init__(self, shape, axes):
-        self.host, self.device = cuda_kernels.index_layout(shape, axes), None
-
-    def __call__(self):
-        if self.device is None:
-            self.device = [cuda.to_device(a) for a in self.host]
-        return self.device
-
-
-def _flat(env, x):
-    return _device_value(env, x).reshape(x.aval.size or 1)
-
-
-def _rows(env, idx):
-    """The indices as a (batch, k) device array."""
-    return _device_value(env, idx).reshape(math.prod(idx.aval.shape[:-1]), idx.aval.shape[-1])
-
-
-def _gather_step(eqn):
-    (x, idx), (out,) = eqn.inputs, eqn.out_binders
-    layout = _Layout(x.aval.shape, eqn.params['axes'])
-    size = math.prod(out.aval.shape)
-
-    def run(env):
-        result = cuda.device_array(size or 1, out.aval.dtype)
-        if size:
-            cuda_kernels.gather[_grid(size)](_flat(env, x), _rows(env, idx),
-                                            *layout(), result)
-        env[out] = result.reshape(out.aval.shape or (1,))
-    return run
-
-
-def _scatter_add_step(eqn):
-    (x, idx, updates), (out,) = eqn.inputs, eqn.out_binders
-    layout = _Layout(x.aval.shape, eqn.params['axes'])
-    n, size = updates.aval.size, x.aval.size
-
-    def run(env):
-        result = cuda.device_array(size or 1, out.aval.dtype)
-        result.copy_to_device(_flat(env, x))
-        if n:
-            cuda_kernels.scatter_add[_grid(n)](result, _rows(env, idx), _flat(env, updates), *layout())
-        env[out] = result.reshape(out.aval.shape or (1,))
-    return run
-
-
-def _cumsum_step(eqn):
-    (x,), (out,) = eqn.inputs, eqn.out_binders
-    shape, axis = x.aval.shape, eqn.params['axis']
-    lines = (math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1:]))
-    reverse = bool(eqn.params.get('reverse', False))
-
-    def run(env):
-        result = cuda.device_array(lines, out.aval.dtype)
-        if x.aval.size:
-            cuda_kernels.cumsum[_grid(lines[0] * lines[2])](_device_value(env, x).reshape(*lines),
-                                                            result, reverse)
-        env[out] = result.reshape(shape)
-    return run
-
-
-def _device_kernel(eqn):
-    """(kernel, argument types) that the step `_device_step(eqn)` builds launches."""
-    def array(aval, ndim):
-        return cuda_kernels.signature_of(aval.dtype, ndim)
-    index = (cuda_kernels.signature_of(np.int64, 1),) * 3
-    ins, out = [x.aval for x in eqn.inputs], eqn.out_binders[0].aval
-    if eqn.primitive is lax.gather_p:
-        return cuda_kernels.gather, (array(ins[0], 1), array(ins[1], 2), *index, array(out, 1))
-    if eqn.primitive is lax.scatter_add_p:
-        return cuda_kernels.scatter_add, (array(out, 1), array(ins[1], 2), array(ins[2], 1), *index)
-    return cuda_kernels.cumsum, (array(ins[0], 3), array(out, 3), numba.boolean)
-
-
-def _device_step(eqn):
-    """The builder of the step running `eqn` as a hand-written device kernel (gather,
-    scatter-add, cumsum of the dtypes they take), or None."""
-    if not eqn.out_binders:   # a debug callback: a host step
-        return None
-    prim, dtype = eqn.primitive, eqn.out_binders[0].aval.dtype
-    if prim is lax.gather_p and dtype in codegen.SUPPORTED_DTYPES:
-        return _gather_step
-    if prim is lax.scatter_add_p and dtype in cuda_kernels.ATOMIC_ADD_DTYPES:
-        return _scatter_add_step
-    if prim is lax.cumsum_p and eqn.inputs[0].aval.ndim and dtype in cuda_kernels.ATOMIC_ADD_DTYPES:
-        return _cumsum_step
-    return None
-
-
-def _on_device_kernel(step):
-    """Does this step (of a partition) run as a hand-written device kernel?"""
-    return step.kind == 'fallback' and _device_step(step.eqn) is not None
-
-
 def _view_step(plan, var):
     """Materialize a layout op's result on the host (for a host step or the caller)."""
     base, chain = plan.layout_chain(var)
@@ -289,8 +214,11 @@ class Executable:
         self.plan = plan = fusion.partition(closed_jaxpr, name, math.inf, 'cuda')
         self.kernels = []   # common.CompiledKernel, in run order
         self.fallbacks = [s.eqn.primitive.name for s in plan.steps
-                          if (s.kind in ('control', 'fallback') and not _on_device_kernel(s))
+                          if s.kind in ('control', 'fallback')
                           or (s.kind == 'dot' and not on_device_matmul(s.eqn))]
+        # A layout op whose result a host step or the caller reads is made on the host: a host step too.
+        self.host_views = {s.var: f"{plan.layout_chain(s.var)[1][0].primitive.name} view"
+                           for s in plan.steps if s.kind == 'view'}
         self._consts = None   # on the device, at the first call (compiling needs no GPU)
         self._steps = [self._prepare(s) for s in plan.steps]
 
@@ -299,42 +227,49 @@ class Executable:
             self.kernels.append(_build_kernel(step, self.plan, self.name))
             return _kernel_step(self.kernels[-1])
         if step.kind == 'view':
+            if settings.DEBUG >= 1:
+                settings.log(f"cuda: the {self.host_views[step.var]} {self.plan.names[step.var]} is "
+                             "made on the host, from a copy of its operand")
             return _view_step(self.plan, step.var)
         if step.kind == 'dot' and on_device_matmul(step.eqn):
             return _matmul_step(step.eqn)
-        if _on_device_kernel(step):
-            return _device_step(step.eqn)(step.eqn)
         return _host_step(step.eqn)
 
     def __call__(self, *args):
         plan = self.plan
         if self._consts is None:
             _require_device()
-            self._consts = {v: _on_device(np.asarray(c)) for v, c in zip(plan.constvars, plan.consts)}
+            self._consts = {v: _on_device(c) for v, c in zip(plan.constvars, plan.consts)}
         env = dict(self._consts)
         for v, a in zip(plan.invars, args):
-            env[v] = np.asarray(a, v.aval.dtype)
+            # an argument already on the device passes as its buffer: no trip to the host
+            env[v] = a.device_buffer() if isinstance(a, DeviceArray) else np.asarray(a, v.aval.dtype)
         for run in self._steps:
             run(env)
-        return [Array(_on_host(_value(env, x), x.aval), x.aval.weak_type) for x in plan.outvars]
+        gpu = current_gpu()
+        return [_result(_value(env, x), x.aval, gpu) for x in plan.outvars]
 
     def _describe(self, step):
         plan = self.plan
+        if step.kind == 'kernel' and step.loop:
+            launches = ', then '.join(
+                f"{name} {b} block(s) x {t} thread(s)"
+                for name, phase in zip(cuda_kernels.phase_names(step), step.loop.phases)
+                for b, t in [cuda_kernels.phase_launch(step, phase)])
+            return f"{step.name}: eqns {common.ranges(step.eqn_indices)} ({step.loop.eqn.primitive.name}), {launches}"
         if step.kind == 'kernel':
             blocks, threads = cuda_kernels.launch(step)
             return f"{step.name}: eqns {common.ranges(step.eqn_indices)}, {blocks} block(s) x {threads} thread(s)"
         if step.kind == 'view':
             return f"host view: {plan.names[step.var]}"
-        where = ('matmul kernel' if step.kind == 'dot' and on_device_matmul(step.eqn) else
-                 f"{step.eqn.primitive.name.replace('-', '_')} kernel"
-                 if _on_device_kernel(step) else 'host')
+        where = 'matmul kernel' if step.kind == 'dot' and on_device_matmul(step.eqn) else 'host' 
         return f"{where}: {loop_nests.describe(step.eqn, plan.names)}"
 
     def as_text(self):
         """The steps in run order, then each kernel's CUDA source."""
+        host = self.fallbacks + list(self.host_views.values())
         head = [f"jit({self.name}) on the CUDA backend: {len(self.kernels)} kernel(s), "
-                f"{len(self.fallbacks)} host step(s)"
-                + (f" ({', '.join(self.fallbacks)})" if self.fallbacks else "")]
+                f"{len(host)} host step(s)" + (f" ({', '.join(host)})" if host else "")]
         head += [f"  {self._describe(s)}" for s in self.plan.steps]
         parts = ['\n'.join(head)]
         parts += [f"# kernel {k.name}, cached in {k.path}\n{k.source}" for k in self.kernels]
@@ -346,14 +281,14 @@ class Executable:
     def launches(self):
         """(name, kernel, argument types) of every kernel a call launches, in
         run order (the tiled matmul once per dtype, if used): what `cuda_kernels.compile_ptx` takes."""
-        out = [(k.name, k.function, cuda_kernels.signature(k.kernel.inputs + k.kernel.outputs))
-               for k in self.kernels]
+        out = [(name, kernel, cuda_kernels.signature(k.kernel.inputs + k.kernel.outputs))
+               for k in self.kernels
+               for name, kernel in (zip(cuda_kernels.phase_names(k.kernel), k.phases) if k.kernel.loop
+                                    else [(k.name, k.function)])]
         for dtype in sorted({s.eqn.out_binders[0].aval.dtype.name for s in self.plan.steps
                              if s.kind == 'dot' and on_device_matmul(s.eqn)}):
             out.append((f"matmul_{dtype}", cuda_kernels.MATMUL[np.dtype(dtype)],
                         cuda_kernels.matmul_signature(dtype)))
-        out += [(s.eqn.primitive.name, *_device_kernel(s.eqn)) for s in self.plan.steps
-                if _on_device_kernel(s)]
         return out
 
     def __repr__(self):

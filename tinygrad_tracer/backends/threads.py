@@ -5,12 +5,20 @@ waiting for both. When another program has the second core (our CI machine
 has two, shared), that wait lasts until the scheduler gives the core back: a
 time slice of milliseconds, against a fraction of a millisecond of work for
 the arrays of a small network (we measured 0.2 ms matrix products taking 20
-ms). So a call first looks at how many programs are running (Linux's
-/proc/loadavg, read at most every 0.2 s): kernels and BLAS get the cores that
-are free, at least one.
+ms, and the digits-MLP step 10 ms on one thread but 100-350 ms on two, with
+the machine busy). So a call first asks how many cores are free (Linux's
+/proc/loadavg, read at most every 0.2 s): kernels and BLAS get those, at
+least one.
+
+"Free" is judged carefully, since one thread too many costs far more than one
+too few: a core counts as taken if a program runs on it right now (the
+count of running tasks) or ran on it over the last minute (the load
+average, less the one this process adds when it computes without pause).
+A program that runs in bursts, idle at the instant we look, still counts.
 
     >>> run = limit_threads(driver, parallel_kernels=True, blas=True)
 """
+import math
 import os
 import threading
 import time
@@ -59,17 +67,36 @@ class _Budget:
         now = time.monotonic()
         if now - self.checked > RECHECK_SECONDS:
             self.checked = now
-            self.threads = max(1, CORES - _other_running())
+            self.threads = free_cores(_read_loadavg(), CORES)
         return self.threads
 
 
-def _other_running():
-    """Programs running right now besides this one (0 where /proc is missing)."""
+def _read_loadavg():
     try:
-        with open('/proc/loadavg') as f:   # "0.61 1.10 1.68 2/80 14636": 2 running
-            return max(0, int(f.read().split()[3].split('/')[0]) - 1)
-    except (OSError, ValueError, IndexError):
-        return 0
+        with open('/proc/loadavg') as f:
+            return f.read()
+    except OSError:   # not Linux: nothing known, every core counts as free
+        return ''
+
+
+def free_cores(loadavg, cores):
+    """How many of `cores` other programs leave free, from the text of /proc/loadavg
+    ("0.61 1.10 1.68 2/80 14636": a 1-minute average of 0.61 programs running,
+    2 running right now, this one included). At least 1.
+
+        >>> free_cores("1.95 1.50 0.90 3/80 14636", 2)   # two others right now: one thread
+        1
+    """
+    try:
+        fields = loadavg.split()
+        load_1min, running = float(fields[0]), int(fields[3].split('/')[0])
+    except (ValueError, IndexError):
+        return cores
+    now = running - 1               # this process is one of the running
+    recent = load_1min - 1          # ... and, computing without pause, adds 1 to the average
+    # A third of a core busy on average counts as taken: a thread there would wait.
+    taken = max(now, math.ceil(recent - 0.33), 0)
+    return max(1, cores - taken)
 
 
 budget = _Budget()

@@ -79,9 +79,9 @@ def as_arrays(flat):
     return device_put(list(flat))
 
 
-def scalar(value, dtype):
-    """A concrete, strongly typed constant (it prints as a literal in jaxprs)."""
-    return Array(np.asarray(value, dtype))
+def scalar(value, dtype, weak_type=False):
+    """A concrete constant, strongly typed unless asked (it prints as a literal in jaxprs)."""
+    return Array(np.asarray(value, dtype), weak_type)
 
 
 def fixpoint(step, flags):

@@ -120,7 +120,7 @@ def switch(index, branches, *operands):
         index = scalar(builtins.min(builtins.max(int(index), 0), len(branches) - 1), np.int32)
     else:
         index = lax.convert_element_type(index, np.int32)
-        index = lax.max(lax.min(index, scalar(len(branches) - 1, np.int32)), scalar(0, np.int32))
+        index = lax.clamp(scalar(0, np.int32), index, scalar(len(branches) - 1, np.int32))
     return _bind_cond(index, branches, [f'branches[{i}]' for i in range(len(branches))],
                       operands, 'lax.switch')
 

@@ -19,6 +19,8 @@ and transpose (the error).
 """
 import builtins
 
+import numpy as np
+
 from .. import core, dtypes, lax, tree_util
 from ..core import get_aval
 from ..jaxpr import eval_closed_jaxpr, reorder, with_unused_inputs, drop_outputs
@@ -60,7 +62,9 @@ def fori_loop(lower, upper, body_fun, init_val):
 
         >>> fori_loop(0, 3, lambda i, c: c * 2, 1.0)    # 8.0
     """
-    dtype = dtypes.result_type(lower, upper)
+    lower, upper = _index_bounds(lower, upper)
+    dtype, weak = dtypes.dtype_of(lower)
+    one = scalar(1, dtype, weak)
     try:
         lo, hi = int(lower), int(upper)
     except (TypeError, core.ConcretizationTypeError):
@@ -68,8 +72,9 @@ def fori_loop(lower, upper, body_fun, init_val):
     if lo is not None:
         def step(carry, _):
             i, val = carry
-            return (lax.add(i, scalar(1, dtype)), body_fun(i, val)), None
-        (_, val), _ = scan(step, (scalar(lo, dtype), init_val), None, length=builtins.max(hi - lo, 0))
+            return (lax.add(i, one), body_fun(i, val)), None
+        start = scalar(lo, dtype, weak)
+        (_, val), _ = scan(step, (start, init_val), None, length=builtins.max(hi - lo, 0))
         return val
 
     def loop_cond(carry):
@@ -78,9 +83,25 @@ def fori_loop(lower, upper, body_fun, init_val):
 
     def loop_body(carry):
         i, stop, val = carry
-        return lax.add(i, scalar(1, dtype)), stop, body_fun(i, val)
-    start, stop = (lax.convert_element_type(b, dtype) for b in (lower, upper))
-    return while_loop(loop_cond, loop_body, (start, stop, init_val))[2]
+        return lax.add(i, one), stop, body_fun(i, val)
+    return while_loop(loop_cond, loop_body, (lower, upper, init_val))[2]
+
+
+def _index_bounds(lower, upper):
+    """The bounds in the loop index's type, as in JAX: unchanged when their dtypes agree
+    (the index is then as weak as `lower`: `fori_loop(0, 3, ...)` counts with a weakly
+    typed int, which leaves an int8 carry int8). A weakly typed signed int bound (a
+    Python int) takes the other's dtype; other mixes are an error."""
+    (lo_dtype, lo_weak), (hi_dtype, hi_weak) = dtypes.dtype_of(lower), dtypes.dtype_of(upper)
+    if lo_dtype == hi_dtype:
+        return lower, upper
+    signed = all(np.issubdtype(d, np.signedinteger) for d in (lo_dtype, hi_dtype))
+    if not signed or lo_weak == hi_weak:
+        raise TypeError(f"lower and upper arguments to fori_loop must have equal types, got "
+                        f"{lo_dtype.name} and {hi_dtype.name}: cast one, e.g. "
+                        f"jnp.{hi_dtype.name}(lower).")
+    dtype = hi_dtype if lo_weak else lo_dtype
+    return lax.convert_element_type(lower, dtype), lax.convert_element_type(upper, dtype)
 
 
 # --- batching ----------------------------------------------------------------------------

@@ -72,6 +72,7 @@ def value_and_grad(fun, argnums=0, has_aux=False):
     several = not isinstance(argnums, int)
     nums = tuple(argnums) if several else (argnums,)
 
+    @functools.wraps(fun)
     def wrapper(*args, **kwargs):
         plan, diff_inputs = [], []
         for i in nums:

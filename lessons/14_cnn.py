@@ -1,15 +1,18 @@
 # %% [markdown]
-# # Lesson 4 — Convolutions, batch norm and a CNN, with NNX
+# # Lesson 14 — Convolutions, batch norm and a CNN, with NNX
 #
 # Seed 002 ("JAX for PyTorch users") builds a ResNet18 from `nnx.Conv`,
 # `nnx.BatchNorm`, `nnx.Sequential`, `nnx.max_pool` and `nnx.avg_pool`. This
 # lesson looks at the two new primitives underneath (`conv_general_dilated`
-# and `reduce_window`), draws the graph of one residual block, and trains a
-# small CNN on the 8x8 digits of lesson 3, with `model.train()` /
-# `model.eval()` switching BatchNorm between batch and running statistics.
+# and `reduce_window`) and their gradients, draws the graph of one of the
+# seed's residual blocks, and trains a small CNN on the 8x8 digits of lesson 9,
+# with `model.train()` / `model.eval()` switching BatchNorm between batch and
+# running statistics.
 #
-# Run: `python lessons/04_cnn.py` (under a minute; `--resnet` also builds the
-# seed's full ResNet18, which takes half a minute to initialise).
+# Run: `python lessons/14_cnn.py` (about ten seconds; `--epochs N` trains
+# longer or shorter, `--graph PATH` also writes the block's graph there,
+# `--resnet` builds the seed's full ResNet18, which takes half a minute to
+# initialise).
 
 # %%
 import argparse
@@ -19,9 +22,13 @@ import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
+import matplotlib.pyplot as plt
+
 import tinygrad_tracer as jax
 import tinygrad_tracer.numpy as jnp
 from tinygrad_tracer import lax, nnx, optax
+import viz
+from _show import show
 
 parser = argparse.ArgumentParser(description=__doc__)
 parser.add_argument('--epochs', type=int, default=6)
@@ -43,8 +50,13 @@ args, _ = parser.parse_known_args()
 x = jnp.arange(16.0).reshape(1, 4, 4, 1)
 edge = jnp.array([[1.0, -1.0]]).reshape(1, 2, 1, 1)       # a horizontal difference
 print(lax.conv_general_dilated(x, edge, (1, 1), 'VALID', dimension_numbers=('NHWC', 'HWIO', 'NHWC'))[0, ..., 0])
-print(jax.make_jaxpr(jax.grad(lambda k: lax.conv_general_dilated(
-    x, k, (1, 1), 'VALID', dimension_numbers=('NHWC', 'HWIO', 'NHWC')).sum()))(edge))
+def conv_loss(k):
+    return lax.conv_general_dilated(x, k, (1, 1), 'VALID',
+                                    dimension_numbers=('NHWC', 'HWIO', 'NHWC')).sum()
+
+
+print(jax.make_jaxpr(jax.grad(conv_loss))(edge))
+show(viz.graph(jax.grad(conv_loss), edge), '14_conv_grad')
 
 # %% [markdown]
 # Pooling is `reduce_window`: a reduction over every window. The JVP of max
@@ -58,7 +70,7 @@ print(jax.grad(lambda x: nnx.max_pool(x, (2, 2), strides=(2, 2)).sum())(x)[0, ..
 # ## One residual block of the seed's ResNet18
 #
 # The seed's `BasicBlock`, shown with `nnx.display`, and the graph of its
-# forward pass as a pure function of its state (`nnx.split`, lesson 3).
+# forward pass as a pure function of its state (`nnx.split`, lesson 9).
 
 # %%
 class BasicBlock(nnx.Module):
@@ -119,8 +131,8 @@ images = jnp.ones((2, 8, 8, 8))
 jaxpr = jax.make_jaxpr(block_forward)(state, images)
 convs = [e for e in jaxpr.jaxpr.eqns if e.primitive.name == 'conv_general_dilated']
 print(f"one block: {len(jaxpr.jaxpr.eqns)} equations, {len(convs)} convolutions")
+show(viz.graph(block_forward, state, images, rankdir='LR'), '14_block')
 if args.graph:
-    import viz
     viz.render(block_forward, state, images, path=args.graph)
     print(f"graph written to {args.graph}")
 
@@ -222,6 +234,7 @@ def accuracy(model, x, y):
 
 # %%
 t0 = time.perf_counter()
+history = []          # (train accuracy, test accuracy) per epoch
 order = np.random.RandomState(0)
 for epoch in range(args.epochs):
     model.train()
@@ -232,8 +245,25 @@ for epoch in range(args.epochs):
         train_step(model, optimizer, metrics, x_train[batch], y_train[batch])
     train = metrics.compute()
     model.eval()
+    history.append((float(train['accuracy']), float(accuracy(model, x_test, y_test))))
     print(f"epoch {epoch}: train loss={float(train['loss']):.3f} "
-          f"train accuracy={float(train['accuracy']):.3f} "
-          f"test accuracy={float(accuracy(model, x_test, y_test)):.3f}")
+          f"train accuracy={history[-1][0]:.3f} test accuracy={history[-1][1]:.3f}")
 print(f"trained {args.epochs} epochs in {time.perf_counter() - t0:.1f} s")
 print(f"running mean of bn1 (first 3): {np.asarray(model.bn1.mean.value)[:3].round(3)}")
+
+# %%
+fig, ax = plt.subplots(figsize=(5, 3))
+ax.plot(range(1, len(history) + 1), history, marker='o', label=['train', 'test'])
+ax.set(xlabel='epoch', ylabel='accuracy', title='CNN on the 8x8 digits')
+ax.legend()
+show(fig, '14_accuracy')
+
+# %% [markdown]
+# ## Next
+#
+# Exercise: `lessons/exercises/ex03_rowscale_transpose.py` — a transpose rule
+# that sums the cotangent over a broadcast axis, the same move the kernel's
+# gradient above makes over the batch and the image.
+#
+# Read next: `docs/READING.md`, part 4 (steps 14–16: partial evaluation and
+# transposition), then `tinygrad_tracer/_lax_conv.py` for im2col.

@@ -1,11 +1,17 @@
 # %% [markdown]
-# # Lesson 2 — Inside `grad`: tracers, rule tables, jaxprs
+# # Lesson 11 — Inside the tracer: the trace stack, rule tables, the explainer
 #
-# Lesson 1 used the transformations; this one opens them. Open
-# `tinygrad_tracer/core.py`, `jvp.py`, `partial_eval.py` and `transpose.py`
-# beside it: every step below points at one of them.
+# Lessons 1–10 used the transformations; this one opens them. Every `jnp` call
+# binds a primitive; a transformation is a trace on a stack, its values are
+# tracers, and its behaviour is one rule table (`jvp_rules[sin_p]`,
+# `transpose_rules`, `batching_rules`). `viz.explain` records every `bind` and
+# which trace (at which level) handled it, and we check what the log says about
+# `grad`: it is `linearize` (a JVP trace on top of a partial-evaluation trace)
+# followed by transposition. Open `tinygrad_tracer/core.py`, `jvp.py`,
+# `partial_eval.py` and `transpose.py` beside it.
 
 # %%
+from _show import show, OUT
 import tinygrad_tracer as jax
 import tinygrad_tracer.numpy as jnp
 from tinygrad_tracer import core, lax
@@ -51,15 +57,40 @@ print("... with a batching rule:", len(batching_rules))
 
 # %% [markdown]
 # ## 3. Watching bind travel down the stack
-# `viz.explain` records every `bind`: which trace handled it and what it
-# bound one level down. Under `grad`, each primitive is first seen by the JVP
-# trace (level 1), whose rule binds primal and tangent work on the levels
-# below.
+# `viz.explain` records every `bind`: which trace handled it (its level on the
+# stack) and what its rule bound one level down. `jvp` alone pushed one trace,
+# so `f` above saw its tracer at level 1. `grad` pushes two: `linearize` first
+# starts a partial-evaluation trace (level 1, which computes what is known and
+# records the tangent work), then the JVP trace on top of it (level 2). So under
+# `grad` each primitive is first seen by the JVP trace at level 2; its rule
+# binds the primal and the tangent work on level 1, and what is known falls
+# through to `EvalTrace` at level 0. The cotangent lines at the end are the
+# transposed program running (section 4).
 
 # %%
 import viz
 
-viz.explain(jax.grad(lambda x: jnp.sin(x) * 2.0), 1.0)   # prints the log
+ex = viz.explain(jax.grad(lambda x: jnp.sin(x) * 2.0), 1.0,   # prints the log
+                 html=OUT / '11_explain.html')
+levels = sorted(set(ex.levels()), reverse=True)
+print("traces seen, top first:", levels)
+print("under grad, the first bind is handled at level %d by %s" % ex.levels()[0])
+
+
+def g(x):
+    print("  inside grad's function, x is a", type(x).__name__, "at trace level", x._trace.main.level)
+    return jnp.sin(x) * 2.0
+
+
+jax.grad(g)(1.0)
+
+# %% [markdown]
+# The same log as a picture: one box per trace level, one node per `bind`,
+# arrows from a rule to the binds it made. `lessons/out/11_explain.html`
+# steps through it bind by bind in a browser.
+
+# %%
+show(ex.graph(), '11_explain')
 
 # %% [markdown]
 # ## 4. grad = linearize + transpose
@@ -79,6 +110,7 @@ print("f(1) =", y, "  f_jvp(1) =", f_jvp(1.0))
 
 # %%
 print(jax.make_jaxpr(jax.grad(lambda x: jnp.sin(x) * 2.0))(1.0))
+show(viz.graph(jax.grad(lambda x: jnp.sin(x) * 2.0), 1.0), '11_grad')
 
 # %% [markdown]
 # ## 5. Transformations compose
@@ -94,7 +126,8 @@ print("per-example gradients:", per_example(0.5, jnp.arange(3.0)))
 # %% [markdown]
 # ## 6. What jit cannot do: branch on a traced value
 # Under `jit` values are abstract (shape and dtype only), so a Python `if`
-# on them fails — with an error that says why and how to fix it.
+# on them fails — with an error that says why and how to fix it (lesson 10
+# shows the fixes: static arguments, `jnp.where`, `lax.cond`).
 
 # %%
 @jax.jit
@@ -110,8 +143,12 @@ except jax.errors.TracerBoolConversionError as e:
     print(type(e).__name__ + ":", str(e).splitlines()[0])
 
 # %% [markdown]
-# To read the machinery itself, follow `docs/READING.md`: about 3,000 lines of
-# the package, in order (the trace stack, JVP rules, jaxprs, partial evaluation
-# and transposition, batching, jit), each with what to look for.
+# ## Next
 #
-# Next: `lessons/03_digits_mlp.py` trains a network with all of this.
+# Exercise: `lessons/exercises/ex09_new_primitive.py` — add a primitive end to
+# end: its impl, abstract evaluation, JVP rule, transpose rule and batching
+# rule, one entry in each table you met above.
+#
+# Read next: `docs/READING.md`, parts 1–4 (steps 1–16: the trace stack, JVP
+# rules, jaxprs, partial evaluation and transposition), about 1,500 lines in
+# the order that builds each idea on the one before.
