@@ -226,12 +226,11 @@ def numeric_lines(text):
     return [line.strip() for line in text.splitlines() if NUMBERS.match(line)]
 
 
-@pytest.mark.parametrize('name', [n for n in LESSON_FILES if int(n[:2]) <= 7])
-def test_lesson_prints_the_numbers_jax_prints(name, real_jax, tmp_path):
-    """The lesson's code with JAX's imports (pictures and viz stubbed out) prints the
-    same numeric lines: the seed cells give what JAX gives, digit for digit."""
+def run_with_real_jax(name, tmp_path, replacements):
+    """Run a copy of lessons/NAME in tmp_path with `replacements` (ours -> JAX's imports)
+    made, viz and the pictures stubbed out; its output."""
     source = (LESSONS / name).read_text()
-    for ours, theirs in AS_JAX:
+    for ours, theirs in replacements:
         source = source.replace(ours, theirs)
     (tmp_path / name).write_text(source)
     (tmp_path / 'viz.py').write_text("def graph(*args, **kwargs):\n    return None\n")
@@ -240,7 +239,15 @@ def test_lesson_prints_the_numbers_jax_prints(name, real_jax, tmp_path):
     proc = subprocess.run([sys.executable, name], capture_output=True, text=True, timeout=600,
                           env=env, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    ours, theirs = numeric_lines(run_lesson(name).stdout), numeric_lines(proc.stdout)
+    return proc.stdout
+
+
+@pytest.mark.parametrize('name', [n for n in LESSON_FILES if int(n[:2]) <= 7])
+def test_lesson_prints_the_numbers_jax_prints(name, real_jax, tmp_path):
+    """The lesson's code with JAX's imports (pictures and viz stubbed out) prints the
+    same numeric lines: the seed cells give what JAX gives, digit for digit."""
+    ours, theirs = numeric_lines(run_lesson(name).stdout), numeric_lines(
+        run_with_real_jax(name, tmp_path, AS_JAX))
     assert len(ours) >= 3 and ours == theirs, "\n".join(
         f"{a!r:60} JAX: {b!r}" for a, b in zip(ours, theirs) if a != b) or (len(ours), len(theirs))
 

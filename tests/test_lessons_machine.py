@@ -230,15 +230,9 @@ def test_lesson_prints_the_numbers_jax_prints(name, real_jax, tmp_path):
     """The lesson with JAX's imports (pictures stubbed out) prints the same numbers on
     every line both print alike, to float32 rounding (JAX's op-by-op and jitted runs
     differ from each other in the last digit too)."""
-    source = (LESSONS / name).read_text().replace('tinygrad_tracer', 'jax')
-    (tmp_path / name).write_text(source)
-    (tmp_path / 'viz.py').write_text("def graph(*args, **kwargs):\n    return None\n")
-    (tmp_path / '_show.py').write_text("def show(obj, name):\n    print(f'[picture: {name}]')\n")
-    env = dict(os.environ, MPLBACKEND='Agg', JAX_PLATFORMS='cpu')
-    proc = subprocess.run([sys.executable, name], capture_output=True, text=True, timeout=600,
-                          env=env, cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    ours, theirs = numbers_by_line(lesson_output(name)), numbers_by_line(proc.stdout)
+    from test_lessons import run_with_real_jax
+    jax_output = run_with_real_jax(name, tmp_path, [('tinygrad_tracer', 'jax')])
+    ours, theirs = numbers_by_line(lesson_output(name)), numbers_by_line(jax_output)
     shared = [k for k in ours if k in theirs and len(ours[k]) == len(theirs[k])]
     assert len(shared) >= 10, (sorted(ours), sorted(theirs))
     for key in shared:
