@@ -9,6 +9,7 @@ the timing test and the output checks share one run.
 import ast
 import collections
 import functools
+import json
 import os
 import pathlib
 import re
@@ -22,6 +23,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 LESSONS = ROOT / 'lessons'
 SEEDS = ROOT.parent / 'shared' / 'seeds'
+SEED_SECTIONS = ROOT / 'tests' / 'data' / 'seed_sections.json'
 LESSON_FILES = sorted(p.name for p in LESSONS.glob('[0-9][0-9]_*.py'))
 BUDGET_S = 30          # issue 13: every lesson runs as a script in under 30 s
 PICTURE = re.compile(r'^\[picture: (lessons/out/\S+)\]$', re.M)
@@ -339,8 +341,21 @@ def readme_rows(table_header):
     return rows
 
 
+def recorded_seed_sections():
+    """The seed sections as recorded in tests/data/seed_sections.json (CI has the seeds
+    beside the checkout; a bare clone has only this record)."""
+    return {(n, title) for n, title in json.loads(SEED_SECTIONS.read_text())}
+
+
+def test_seed_sections_record_matches_the_seeds():
+    if not SEEDS.is_dir():
+        pytest.skip(f"the seed tutorials are not beside this checkout ({SEEDS})")
+    assert seed_sections() == recorded_seed_sections(), (
+        "the seeds changed: rewrite tests/data/seed_sections.json from seed_sections()")
+
+
 def test_seed_parser_finds_the_sections():
-    sections = seed_sections()
+    sections = recorded_seed_sections()
     assert (1, 'Auxiliary data') in sections and (0, 'Automatic vectorization (`jax.vmap`)') in sections
     assert (3, 'Managing randomness') in sections and (3, 'Full example: linear regression') in sections
     assert len({s for s in sections if s[0] == 3}) >= 9
@@ -349,7 +364,7 @@ def test_seed_parser_finds_the_sections():
 
 def test_every_seed_section_is_mapped_to_a_lesson():
     mapped = {(int(r[0]), r[1].strip('"')) for r in readme_rows('| seed | section')}
-    missing = sorted(seed_sections() - mapped)
+    missing = sorted(recorded_seed_sections() - mapped)
     assert not missing, "lessons/README.md maps no lesson to these seed sections:\n" + "\n".join(map(str, missing))
 
 

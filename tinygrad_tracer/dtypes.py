@@ -76,7 +76,7 @@ float0 = np.dtype([('float0', np.void, 0)])
 def short_name(dtype):
     """'f32' for float32, as jaxprs print dtypes."""
     dtype = as_dtype(dtype)
-    return _SHORT.get(dtype, str(dtype))
+    return 'float0' if dtype == float0 else _SHORT.get(dtype, str(dtype))
 
 
 def canonicalize_dtype(dtype):
