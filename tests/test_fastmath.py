@@ -117,3 +117,14 @@ def test_eager_exp_and_tanh_follow_xla():
     np.testing.assert_array_equal(np.asarray(tt.numpy.tanh(x[:2])), np.float32([-0.9950547, 0.9950547]))
     np.testing.assert_array_equal(np.asarray(tt.numpy.exp(x)), xla_math.exp(x))
     assert np.asarray(tt.numpy.exp(x))[2] == np.float32(1.4918246)   # JAX's; rounded exactly: 1.4918247
+
+
+def test_fma_rounds_once_where_float64_would_round_twice():
+    # a * b = 2**-24 (1 - 2**-46): c + a*b lies just below the float32 midpoint
+    # c + 2**-24, but its float64 rounding is that midpoint, which ties to even.
+    a, b, c = np.float32(1 + 2 ** -23), np.float32((1 - 2 ** -23) * 2 ** -24), np.float32(1 + 2 ** -23)
+    twice = np.float32(np.float64(a) * np.float64(b) + np.float64(c))
+    assert twice == np.float32(1 + 2 ** -22)
+    assert xla_math.fma(a, b, c) == c
+    many = xla_math.fma(np.full(5, a), np.float32([b, 0, b, 1, b]), np.full(5, c))
+    np.testing.assert_array_equal(many, np.float32([c, c, c, 2 + 2 ** -22, c]))
