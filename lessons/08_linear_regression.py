@@ -259,9 +259,10 @@ show(fig, '08_loss_pytree')
 # %% [markdown]
 # ## Next
 #
-# Exercise: `lessons/exercises/ex08_per_example_grads.py` — one gradient per
-# example with `vmap` of `grad`, no Python loop: the `squared_error` above,
-# differentiated pair by pair.
+# Exercise: `lessons/exercises/ex14_train_step.py` — the pytree version
+# above as one jitted training step: `value_and_grad`, a `tree_map` update,
+# traced once, fitting the least-squares solution. Then
+# `ex08_per_example_grads.py`: one gradient per example with `vmap` of `grad`.
 #
 # Read next: `docs/READING.md`, part 5 (steps 17–20: `vmap`, the batch axis
 # `bdim` and its rules).

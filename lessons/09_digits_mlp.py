@@ -246,9 +246,9 @@ show(viz.graph(pure_step, state_both, images_train, label_train, kernels=False),
 # %% [markdown]
 # ## Next
 #
-# Exercise: `lessons/exercises/ex07_custom_vjp.py` — a custom VJP that keeps
-# the gradient of `log(1 + exp(x))` finite for large `x`: the kind of care
-# `softmax_cross_entropy_with_integer_labels` takes with the logits above.
+# Exercise: `lessons/exercises/ex15_adam.py` — Adam as an Optax gradient
+# transformation: `init` and `update`, its state a pytree beside the
+# parameters, bias-corrected, matched step by step against `optax.adam`.
 #
 # Read next: `docs/READING.md`, part 4 (steps 14–16: how `value_and_grad`
 # becomes linearize + transpose), and `tinygrad_tracer/nnx/graph.py` for split

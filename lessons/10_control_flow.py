@@ -208,9 +208,9 @@ show(viz.graph(jax.grad(rnn_loss), 0.8, seq), '10_scan_grad')
 # %% [markdown]
 # ## Next
 #
-# Exercise: `lessons/exercises/ex10_eval_jaxpr.py` — write the jaxpr
-# interpreter; the `cond`, `while` and `scan` equations above are equations
-# like any other, whose params hold more jaxprs.
+# Exercise: `lessons/exercises/ex16_cond_batching.py` — the batching rule of
+# `cond`, as `vmap` used it above: one predicate for the batch keeps a `cond`
+# of batched branches; one per example runs every branch and selects.
 #
 # Read next: `docs/READING.md`, part 7 (steps 26–27: the control-flow
 # primitives and `lax.cond`'s rules).

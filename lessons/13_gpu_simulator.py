@@ -8,7 +8,7 @@
 # Python, so kernels can be read, run and checked anywhere. This lesson writes
 # one kernel by hand to show the programming model (grid, blocks, threads),
 # then prints what the backend generates for an elementwise function, a
-# reduction (a tree in shared memory) and a small layer, checks the answers
+# reduction (a tree of warp shuffles) and a small layer, checks the answers
 # against the CPU backend, and shows why timings under the simulator mean
 # nothing.
 #
@@ -98,14 +98,20 @@ print("same as the CPU backend:", np.allclose(selu_cuda(x), jax.jit(selu, backen
 show(viz.graph(selu_cuda, x), '13_selu_cuda')
 
 # %% [markdown]
-# ## 3. A reduction: one block per result, a tree in shared memory
+# ## 3. A reduction: one block per result, a tree of warp shuffles
 #
 # Summing each row is different: many threads must combine their numbers.
 # Each block computes one row's sum. Its threads first add up their share of
-# the row, then write it to *shared memory* (fast, one copy per block), and
-# then, in rounds, half of the threads add the other half's partial sums
-# until thread 0 holds the total. `cuda.syncthreads()` makes every thread of
-# the block wait for the others between rounds.
+# the row. Then they merge in rounds: a GPU runs threads in *warps* of 32
+# that step together, and `cuda.shfl_down_sync(mask, v, n)` hands each lane
+# the `v` of the lane `n` places further on, straight from its registers.
+# With n = 4, 2, 1 (for 8 threads) half of the remaining partial sums are
+# added at each round, until lane 0 holds the total. A block of more than
+# 32 threads adds one more round: lane 0 of each warp writes its warp's
+# total to *shared memory* (one copy per block), `cuda.syncthreads()` makes
+# every thread wait for the others, and the warps merge those totals the
+# same way. (Numba's simulator has no shuffles of its own;
+# `backends/cuda_simulator.py` adds them.)
 
 # %%
 row_sum = jax.jit(lambda a: a.sum(axis=1), backend='cuda')
@@ -174,9 +180,9 @@ print(f"selu on 64 elements: Numba CPU {cpu_ms:.3f} ms, {where} {cuda_ms:.3f} ms
 # %% [markdown]
 # ## Next
 #
-# Exercise: `lessons/exercises/ex12_cuda_block_sum.py` — write the
-# shared-memory tree reduction of section 3 yourself, and run it on the
-# simulator.
+# Exercise: `lessons/exercises/ex12_cuda_block_sum.py` — write the tree
+# reduction of section 3 yourself, in shared memory (the classic version,
+# before warp shuffles), and run it on the simulator.
 #
 # Read next: the docstring of `tinygrad_tracer/backends/numba_cuda.py` (which
 # step runs where) and `backends/cuda_kernels.py` (the kernel templates),

@@ -261,9 +261,9 @@ show(fig, '14_accuracy')
 # %% [markdown]
 # ## Next
 #
-# Exercise: `lessons/exercises/ex03_rowscale_transpose.py` — a transpose rule
-# that sums the cotangent over a broadcast axis, the same move the kernel's
-# gradient above makes over the batch and the image.
+# Exercise: `lessons/exercises/ex17_conv_im2col.py` — a convolution as im2col
+# and one matrix product, checked against `lax.conv_general_dilated`, its
+# gradients included.
 #
 # Read next: `docs/READING.md`, part 4 (steps 14–16: partial evaluation and
 # transposition), then `tinygrad_tracer/_lax_conv.py` for im2col.

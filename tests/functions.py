@@ -233,6 +233,13 @@ case('cumsum_reverse', lambda x: lax.cumsum(x, 0, reverse=True), floats((3, 4)))
 case('cumprod', lambda x: lax.cumprod(x, 1), floats((3, 4), low=-1.5, high=1.5))
 case('cumprod_with_zero', lambda x: lax.cumprod(x, 0), lambda rng: (with_zero(rng, (5,)),))
 case('cumprod_reverse', lambda x: lax.cumprod(x, 0, reverse=True), floats((3, 4), low=-1.5, high=1.5))
+case('cummax', lambda x: lax.cummax(x, 1), lambda rng: (distinct(rng, (3, 4)),))
+case('cummax_reverse', lambda x: lax.cummax(x, 0, reverse=True), lambda rng: (distinct(rng, (5, 2)),))
+case('cummin', lambda x: lax.cummin(x, 0), lambda rng: (distinct(rng, (4, 3)),))
+case('cummin_reverse', lambda x: lax.cummin(x, 1, reverse=True), lambda rng: (distinct(rng, (2, 5)),))
+case('cummax_int', lambda i: lax.cummax(i, 0), lambda rng: (int32s()(rng, (6, 2)),), differentiable=False)
+case('cumlogsumexp', lambda x: lax.cumlogsumexp(x, 1), floats((3, 4), low=-5, high=5))
+case('cumlogsumexp_reverse', lambda x: lax.cumlogsumexp(x, 0, reverse=True), floats((4, 3), low=-5, high=5))
 
 # --- contraction ---------------------------------------------------------------------------------
 

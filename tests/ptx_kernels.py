@@ -3,7 +3,8 @@ step) to PTX and assemble it to machine code, with no GPU: `python tests/ptx_ker
 
 Run as a script, without NUMBA_ENABLE_CUDASIM (under the simulator Numba has no
 compiler for a real card); `test_ptx.py` runs it. Prints one JSON object: per
-architecture, a row per distinct kernel (case, kernel, registers, spills), and the
+architecture, a row per distinct kernel (case, kernel, registers, spills, warp
+shuffles in its PTX), and the
 failures (case, kernel, error). Needs the `cuda` extra (numba-cuda with NVVM and ptxas).
 """
 import json
@@ -83,7 +84,8 @@ def main():
                     continue
                 seen.add(key)
                 try:
-                    info = cuda_kernels.assemble(cuda_kernels.compile_ptx(kernel, argtypes, cc), cc)
+                    ptx = cuda_kernels.compile_ptx(kernel, argtypes, cc)
+                    info = dict(cuda_kernels.assemble(ptx, cc), shuffles=ptx.count('shfl.sync.down'))
                 except Exception as e:
                     failures.append(dict(case=name, kernel=kname, arch=f"sm_{cc[0]}{cc[1]}",
                                          error=''.join(traceback.format_exception_only(e))[-2000:]))

@@ -72,12 +72,13 @@ def test_device_put_uploads_once_and_reads_back_once(transfers):
     assert jax.make_jaxpr(lambda x: x * 2)(x).in_avals[0].shape == (2, 3)
     assert transfers == {'up': 1, 'down': 0}
     assert repr(x) == 'Array([[0., 1., 2.],\n       [3., 4., 5.]], dtype=float32)'   # one copy back
-    assert x[1, 2].item() == 5.0 and float((x + 1).sum()) == 21.0 and str(x[0]) == '[0. 1. 2.]'
+    assert x.item(5) == 5.0 and x.tolist()[0] == [0, 1, 2] and float(x.sum()) == 15.0
     np.testing.assert_array_equal(np.asarray(x), np.arange(6).reshape(2, 3))
     host = jax.device_get({'x': x, 'n': 3})
     assert isinstance(host['x'], np.ndarray) and host['n'] == 3
-    assert transfers == {'up': 1, 'down': 1}   # the first read copied; the others used that copy
-    assert (x + 1).device == jax.devices('cpu')[0]   # eager ops compute on the host
+    # the first read copied; the others used that copy (x.sum() ran on the device, then
+    # its result was read)
+    assert transfers == {'up': 1, 'down': 2}
 
 
 def test_device_put_keeps_the_weak_type_and_moves_back_to_the_cpu(transfers):
@@ -85,7 +86,13 @@ def test_device_put_keeps_the_weak_type_and_moves_back_to_the_cpu(transfers):
     assert s.weak_type and s.aval.weak_type and s.aval.shape == () and s.device == GPU
     assert transfers == {'up': 1, 'down': 0}
     assert repr(s) == 'Array(1.5, dtype=float32, weak_type=True)'
-    assert jax.grad(lambda v: v * 3.0 if v > 0 else v)(s) == 3.0   # Python `if` on its value
+    g = jax.grad(lambda v: v * 3.0 if v > 0 else v)(s)   # Python `if` on its value
+    assert g.device == GPU and g.item() == 3.0
+    # grad ran on the GPU: besides s, the scalars went up as arguments (0 of `gt`, 3.0 of
+    # `mul` forward and backward, the seed cotangent 1.0, put where the value is); the repr,
+    # the `if` (reading `v > 0`) and g.item() copied back
+    assert transfers == {'up': 5, 'down': 3}
+    transfers.reset()
     tree = jax.device_put({'a': jnp.arange(3), 'b': [2.0]}, GPU)
     assert all(leaf.device == GPU for leaf in jax.tree_util.tree_leaves(tree))
     x = tree['a']
@@ -95,10 +102,11 @@ def test_device_put_keeps_the_weak_type_and_moves_back_to_the_cpu(transfers):
         jax.device_put(x, jax.Device('cuda', 1))
     # under a transformation, placement is the jit backend's business: the tracer passes
     assert jax.jit(lambda v: jax.device_put(v, GPU) * 2)(jnp.ones(2)).tolist() == [2.0, 2.0]
-    assert transfers == {'up': 3, 'down': 1}   # (the repr read s)
+    assert transfers == {'up': 2, 'down': 0}
     back = jax.device_put(x, jax.devices('cpu')[0])
-    assert type(back) is jax.Array and back.device == jax.devices('cpu')[0]
-    assert back.tolist() == [0, 1, 2] and transfers == {'up': 3, 'down': 2}
+    assert type(back) is jax.Array and back.device == jax.devices('cpu')[0] and back.committed
+    assert back.tolist() == [0, 1, 2] and transfers == {'up': 2, 'down': 1}
+    assert jax.device_put(back, jax.devices('cpu')[0]) is back   # already committed there
 
 
 def test_jit_results_stay_on_the_device_and_feed_the_next_call(transfers):
@@ -111,11 +119,18 @@ def test_jit_results_stay_on_the_device_and_feed_the_next_call(transfers):
     assert transfers == {'up': 1, 'down': 0}   # y passed as its device buffer
     np.testing.assert_array_equal(np.asarray(z), np.asarray(x) * 4)
     assert transfers == {'up': 1, 'down': 1}
-    # Every other consumer reads the host copy: eager, the CPU jit, grad, vmap.
-    np.testing.assert_array_equal(np.asarray(jax.jit(lambda v: v + 1.0)(z)), np.asarray(x) * 4 + 1)
-    np.testing.assert_array_equal(np.asarray(jax.grad(lambda v: (v * v).sum())(z)), np.asarray(x) * 8)
-    np.testing.assert_array_equal(np.asarray(jax.vmap(lambda v: -v)(z)), np.asarray(x) * -4)
-    assert transfers == {'up': 1, 'down': 1}
+    # Every other consumer runs on the GPU too, as in JAX: jit with no backend named (z is
+    # committed to the GPU), grad, vmap. Nothing is copied back until a result is read.
+    transfers.reset()
+    outs = [jax.jit(lambda v: v + 1.0)(z), jax.grad(lambda v: (v * v).sum())(z),
+            jax.vmap(lambda v: -v)(z)]
+    assert all(isinstance(o, DeviceArray) and o.committed for o in outs)
+    # grad's seed cotangent 1.0 went up (put where z's function value is); `sum`'s transpose
+    # broadcasts it, a layout op the CUDA backend makes on the device (a copy kernel)
+    assert transfers == {'up': 1, 'down': 0}
+    for got, want in zip(outs, [np.asarray(x) * 4 + 1, np.asarray(x) * 8, np.asarray(x) * -4]):
+        np.testing.assert_array_equal(np.asarray(got), want)
+    assert transfers == {'up': 1, 'down': 3}   # reading the three results
 
 
 def test_a_closed_over_device_array_is_used_in_place(transfers):
@@ -131,28 +146,240 @@ def test_a_closed_over_device_array_is_used_in_place(transfers):
 def test_a_host_steps_result_is_uploaded_once_when_passed_to_a_kernel(capsys, monkeypatch, transfers):
     monkeypatch.setattr(jax.settings, 'DEBUG', 1)
     x = jnp.asarray(rng.standard_normal(8).astype(np.float32))
-    loop = jax.jit(lambda x: lax.fori_loop(0, 3, lambda i, c: c * 2.0, x), backend='cuda')
-    assert "1 host step(s) (scan)" in loop.lower(x).as_text()
-    assert "cuda: no code generation for scan; it runs through its NumPy impl on the host" in \
+    window = jax.jit(lambda x: lax.reduce_window(x, 0.0, lax.add, (2,), (1,), 'SAME'), backend='cuda')
+    assert "1 host step(s) (reduce_window_sum)" in window.lower(x).as_text()
+    assert "cuda: no code generation for reduce_window_sum; it runs through its NumPy impl" in \
         capsys.readouterr().err
-    y = loop(x)   # the loop runs on the host: its result has a host copy only
+    y = window(x)   # a host step's result has a host copy only
     assert y.device == GPU and transfers == {'up': 0, 'down': 0}
-    np.testing.assert_array_equal(np.asarray(y), np.asarray(x) * 8)
     double = jax.jit(lambda x: x * 2.0, backend='cuda')
     double(y), double(y)
     assert transfers == {'up': 1, 'down': 0}   # uploaded at the first use, then kept
 
 
-def test_host_views_are_counted_and_logged(capsys, monkeypatch, transfers):
+def test_loops_keep_their_carry_on_the_device_reading_back_only_the_condition(capsys, monkeypatch,
+                                                                              transfers):
     monkeypatch.setattr(jax.settings, 'DEBUG', 1)
-    x = jnp.asarray(np.arange(6, dtype=np.float32).reshape(2, 3))
-    f = jax.jit(lambda x: (x * 2.0).T, backend='cuda')
-    text = f.lower(x).as_text()
-    assert "1 kernel(s), 1 host step(s) (transpose view)" in text and "  host view: c" in text
-    assert "cuda: the transpose view c is made on the host, from a copy of its operand" in \
+    x = jnp.asarray(rng.standard_normal(8).astype(np.float32))
+    fori = jax.jit(lambda x: lax.fori_loop(0, 3, lambda i, c: jnp.sin(c) * 2.0, x), backend='cuda')
+    text = fori.lower(x).as_text()
+    assert "0 kernel(s) (and 2 in control-flow bodies), 0 host step(s)" in text
+    assert "  device scan (reads back nothing): " in text
+    # the body: the counter's increment and the carry's sin * 2 (two shapes, two kernels)
+    assert "# --- scan_body ---\njit(scan_body) on the CUDA backend: 2 kernel(s), 0 host step(s)" in text
+    assert "cuda: the scan loop runs from the host, its bodies' kernels on the device" in \
         capsys.readouterr().err
-    np.testing.assert_array_equal(np.asarray(f(x)), np.arange(6).reshape(2, 3).T * 2)
-    assert transfers == {'up': 1, 'down': 1}   # x in; the kernel's result to the host view
+    y = fori(x)
+    assert transfers == {'up': 2, 'down': 0}   # x, and the counter's start 0 (once); the carry stays there
+    fori(x)
+    assert transfers == {'up': 3, 'down': 0}   # x only
+    np.testing.assert_allclose(np.asarray(y), np.asarray(jax.jit(fori.fun)(x)), rtol=1e-6)
+
+    transfers.update(up=0, down=0)
+    count = jax.jit(lambda x: lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, c[1] + 1.0),
+                                             (0, x)), backend='cuda')
+    n, z = count(x)
+    assert transfers == {'up': 2, 'down': 4}   # x and 0 in; the condition, true 3 times then false
+    assert int(n) == 3 and transfers['down'] == 5
+    np.testing.assert_allclose(np.asarray(z), np.asarray(x) + 3, rtol=1e-6)
+
+    transfers.update(up=0, down=0)
+    branch = jax.jit(lambda x: lax.cond(x.sum() > 0, jnp.cos, jnp.sin, x), backend='cuda')
+    y = branch(x)
+    assert transfers == {'up': 1, 'down': 1}   # x in; the branch index
+    np.testing.assert_allclose(np.asarray(y), np.asarray(lax.cond(x.sum() > 0, jnp.cos, jnp.sin, x)),
+                               rtol=1e-6)
+
+
+def test_scan_reads_and_writes_rows_in_place_on_the_device(transfers):
+    xs = jnp.asarray(rng.standard_normal((5, 3)).astype(np.float32))
+
+    def f(xs):
+        return lax.scan(lambda c, x: (c + x, c * x), jnp.zeros(3), xs, reverse=True)
+    carry, ys = jax.jit(f, backend='cuda')(xs)
+    assert transfers == {'up': 1, 'down': 0}   # xs in; ys filled row by row on the device
+    want = f(xs)
+    np.testing.assert_allclose(np.asarray(carry), np.asarray(want[0]), rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(ys), np.asarray(want[1]), rtol=1e-6)
+
+
+def test_layout_ops_read_outside_the_kernels_are_made_on_the_device(transfers):
+    x = jnp.asarray(np.arange(6, dtype=np.float32).reshape(2, 3))
+    f = jax.jit(lambda x: ((x * 2.0).T, (x * 3.0).reshape(3, 2), jnp.broadcast_to(x[0], (2, 2, 3))),
+                backend='cuda')
+    text = f.lower(x).as_text()
+    assert "0 host step(s)" in text
+    assert "  lambda__copy_c: eqns 1 (a copy of c), 1 block(s) x 6 thread(s)" in text
+    assert "  device reshape: e (the same buffer)" in text   # the elements stay in order: no copy
+    assert "        # c:f32[3,2] = transpose[permutation=(1, 0)] b\n        OUT[i0, i1] = B[i1, i0]\n" in text
+    t, r, bc = f(x)
+    assert transfers == {'up': 1, 'down': 0}
+    np.testing.assert_array_equal(np.asarray(t), np.arange(6).reshape(2, 3).T * 2)
+    np.testing.assert_array_equal(np.asarray(r), np.arange(6).reshape(3, 2) * 3)
+    np.testing.assert_array_equal(np.asarray(bc), np.broadcast_to(np.arange(3), (2, 2, 3)))
+
+
+# --- placement: where an operation runs (device_array.py, device_eval.py) -------------------------
+
+CPU = jax.devices('cpu')[0]
+
+
+def on_gpu(x):
+    return isinstance(x, DeviceArray) and x.devices() == {GPU} and x.committed
+
+
+def test_eager_ops_on_a_device_array_run_on_its_gpu_and_stay_there(transfers):
+    xh = jnp.asarray(rng.standard_normal((2, 3)).astype(np.float32))
+    wh = jnp.asarray(rng.standard_normal((3, 4)).astype(np.float32))
+    x, w = jax.device_put((xh, wh), GPU)
+    transfers.reset()
+    outs = {'sin': (jnp.sin(x), jnp.sin(xh)), 'add': (x + 1, xh + 1), 'max': (x.max(axis=1), xh.max(axis=1)),
+            'selu': (jax.nn.selu(x * 2.0), jax.nn.selu(xh * 2.0)),
+            'where': (jnp.where(x > 0, x, 0.5), jnp.where(xh > 0, xh, 0.5))}
+    summed = {'sum': (jnp.sum(x), jnp.sum(xh)), 'matmul': (x @ w, xh @ wh)}   # (in another order)
+    assert all(on_gpu(got) for got, _ in [*outs.values(), *summed.values()])
+    assert transfers['down'] == 0   # nothing came back (Python scalars went up, as arguments)
+    for name, (got, want) in [*outs.items(), *summed.items()]:   # the CPU's values (weak types too)
+        assert (got.dtype, got.weak_type, got.shape) == (want.dtype, want.weak_type, want.shape), name
+        check = np.testing.assert_array_equal if name in outs else \
+            lambda a, b, err_msg: np.testing.assert_allclose(a, b, rtol=1e-6, err_msg=err_msg)
+        check(np.asarray(got), np.asarray(want), err_msg=name)   # to the bit, or to float32's rounding
+
+
+def test_uncommitted_arrays_follow_the_committed_one():
+    x = jax.device_put(jnp.ones(3), GPU)
+    assert x.committed and not jnp.arange(3.0).committed and not jax.device_put(jnp.arange(3)).committed
+    y = jnp.arange(3.0) + x   # jnp.arange is uncommitted: it goes where x is
+    assert on_gpu(y) and y.tolist() == [1.0, 2.0, 3.0]
+    assert on_gpu(jnp.zeros_like(x)) and on_gpu(jnp.stack([x, x])) and on_gpu(jnp.asarray([x, x]))
+    assert all(on_gpu(row) for row in jax.device_put(jnp.eye(2), GPU))   # iterating: rows stay
+    c = jax.device_put(jnp.arange(3.0), CPU)
+    assert type(c) is jax.Array and c.committed and c.device == CPU
+    z = c * jnp.ones(3)   # committed to the CPU: computed there, committed there
+    assert type(z) is jax.Array and z.committed and z.tolist() == [0.0, 1.0, 2.0]
+    assert not (jnp.arange(3.0) * 2).committed   # uncommitted in, uncommitted out
+    f = jax.jit(lambda a, b: a * b)
+    assert f(c, jnp.ones(3)).committed and not f(jnp.ones(3), jnp.ones(3)).committed
+
+
+def committed_table(jax, jnp):
+    """Which results are committed, for operations on the CPU alone (so JAX on a CPU can
+    answer too)."""
+    cpu = jax.devices('cpu')[0]
+    c, u = jax.device_put(jnp.arange(3.0), cpu), jnp.arange(3.0)
+    cases = {
+        'device_put(x, cpu)': c, 'arange': u, 'device_put(x)': jax.device_put(np.ones(3)),
+        'device_put(committed)': jax.device_put(c), 'c + u': c + u, 'u * 2': u * 2,
+        'ones(device=cpu)': jnp.ones(2, device=cpu), 'zeros_like(c)': jnp.zeros_like(c),
+        'zeros_like(u)': jnp.zeros_like(u), 'jit(c, u)': jax.jit(lambda a, b: a * b)(c, u),
+        'jit(u, u)': jax.jit(lambda a, b: a * b)(u, u), 'sum(c)': c.sum(),
+        'asarray(device=cpu)': jnp.asarray([1.0, 2.0], device=cpu),
+        'arange(device=cpu)': jnp.arange(3, device=cpu), 'list(c)[0]': list(c)[0],
+        'grad at c': jax.grad(lambda v: (v * 3.0).sum())(c), 'stack([c, u])': jnp.stack([c, u]),
+        'transpose': jnp.ones((2, 2), device=cpu).T}
+    return {k: v.committed for k, v in cases.items()}
+
+
+def test_which_results_are_committed_as_in_jax(real_jax):
+    import jax.numpy as real_jnp
+    want = committed_table(real_jax, real_jnp)
+    assert committed_table(jax, jnp) == want
+    assert sum(want.values()) == 13   # (the table is not trivially all True or all False)
+
+
+def test_arrays_committed_to_two_devices_do_not_mix():
+    x, c = jax.device_put(jnp.ones(3), GPU), jax.device_put(jnp.ones(3), CPU)
+    message = (r"`add` got arrays committed to two different devices: argument 0 \(f32\[3\]\) is "
+               r"committed to cuda:0 and argument 1 \(f32\[3\]\) to cpu:0.*Move one of them first: "
+               r"device_put\(x, devices\('cuda'\)\[0\]\) puts the second on cuda:0, or "
+               r"device_put\(x, devices\('cpu'\)\[0\]\) the first on cpu:0")
+    with pytest.raises(ValueError, match=message):
+        x + c
+    def f(a, bd):
+        return a * bd[0] + bd[1]
+    with pytest.raises(ValueError, match=r"jit\(f\) got arrays committed to two different devices: "
+                                         r"bd\[0\] \(f32\[3\]\) is committed to cuda:0 and bd\[1\] "
+                                         r"\(f32\[3\]\) to cpu:0"):
+        jax.jit(f)(jnp.ones(3), (x, c))
+    with pytest.raises(ValueError, match=r"jit\(<lambda>\) got .* a constant it closes over "
+                                         r"\(f32\[3\]\) is committed to cuda:0 and v \(f32\[3\]\) to cpu:0"):
+        jax.jit(lambda v: v + x)(c)
+    with pytest.raises(ValueError, match=r"jit\(<lambda>, backend='numba'\) runs on the CPU, but its "
+                                         r"arguments are committed to cuda:0. Leave out backend="):
+        jax.jit(lambda a: a * 2, backend='numba')(x)
+    with pytest.raises(ValueError, match=r"backend='cuda'\) runs on a GPU, but its arguments are "
+                                         r"committed to cpu:0.*device_put\(x, devices\('cuda'\)\[0\]\)"):
+        jax.jit(lambda a: a * 2, backend='cuda')(c)
+    # the fix the message names works
+    assert on_gpu(x + jax.device_put(c, GPU)) and (jax.device_put(x, CPU) + c).committed
+
+
+def test_creation_functions_make_arrays_on_the_device_asked(transfers):
+    made = {'ones': jnp.ones((2, 2), device=GPU), 'zeros': jnp.zeros(3, jnp.int32, device=GPU),
+            'full': jnp.full((2,), 7, device=GPU), 'arange': jnp.arange(1, 7, 2, device=GPU),
+            'array': jnp.array([1.0, 2.0], device=GPU), 'asarray': jnp.asarray(np.eye(2), device='gpu'),
+            'eye': jnp.eye(2, device=GPU), 'linspace': jnp.linspace(0, 1, 3, device=GPU)}
+    assert all(on_gpu(a) for a in made.values()) and transfers == {'up': len(made), 'down': 0}
+    for name, got in made.items():   # what the CPU makes, dtypes and weak types too
+        want = getattr(jnp, name)(*{'ones': [(2, 2)], 'zeros': [3, jnp.int32], 'full': [(2,), 7],
+                                    'arange': [1, 7, 2], 'array': [[1.0, 2.0]], 'asarray': [np.eye(2)],
+                                    'eye': [2], 'linspace': [0, 1, 3]}[name])
+        assert (got.dtype, got.weak_type) == (want.dtype, want.weak_type), name
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(want), err_msg=name)
+    here = jnp.ones(2, device=CPU)
+    assert type(here) is jax.Array and here.committed
+    with pytest.raises(ValueError, match=r"'tpu' is not a device arrays can be placed on: name the "
+                                         r"CPU .* or a CUDA GPU \(devices\('cuda'\)\[0\] or 'gpu'\)"):
+        jnp.ones(2, device='tpu')
+
+
+def test_jit_calls_with_device_arrays_take_the_fast_path(transfers, monkeypatch):
+    f = jax.jit(lambda a, b: a * b + 1.0, backend='cuda')
+    x = jax.device_put(jnp.arange(4.0), GPU)
+    f(x, x)
+    transfers.reset()
+    monkeypatch.setattr(type(f), '_trace', lambda *a: pytest.fail("the call took the slow path"))
+    y = f(x, x)   # a dict lookup on the arguments' types, shapes and devices, then the executable
+    assert on_gpu(y) and transfers == {'up': 0, 'down': 0}   # no copy back, nothing uploaded
+    assert y.tolist() == [1.0, 2.0, 5.0, 10.0]
+
+
+def test_jit_without_a_backend_runs_where_its_arguments_are_committed(capsys, monkeypatch, transfers):
+    monkeypatch.setattr(jax.settings, 'DEBUG', 1)
+    x = jax.device_put(jnp.arange(3.0), GPU)
+    f = jax.jit(lambda a: jnp.exp(a) * 2.0)
+    y = f(x)
+    assert on_gpu(y) and transfers == {'up': 1, 'down': 0}   # x up once; y stays
+    assert "jit(<lambda>): its arguments are committed to cuda:0, so it runs on the 'cuda' " \
+           "backend (not the default 'numba')" in capsys.readouterr().err
+    np.testing.assert_allclose(np.asarray(y), np.exp(np.arange(3.0)) * 2, rtol=1e-6)
+    assert "on the CUDA backend" in f.lower(x).as_text()   # what a call runs
+    assert type(f(jnp.arange(3.0))) is jax.Array   # uncommitted: the default backend, the CPU
+    assert "on the CUDA backend" not in f.lower(jnp.arange(3.0)).as_text()
+    # an eager jit_p (grad of a jit binds it with concrete values) places itself the same way
+    g = jax.grad(lambda v: jax.jit(lambda u: (u * u).sum())(v))(x)
+    assert on_gpu(g) and g.tolist() == [0.0, 2.0, 4.0]
+
+
+def test_what_the_cuda_backend_runs_on_the_host_stays_placed_on_the_gpu(capsys, monkeypatch, transfers):
+    monkeypatch.setattr(jax.settings, 'DEBUG', 1)
+    i = jax.device_put(jnp.arange(6).reshape(2, 3), GPU)
+    transfers.reset()
+    m = i @ i.T   # an integer matmul: the CUDA backend's host step (its NumPy impl)
+    err = capsys.readouterr().err
+    assert "eager dot_general on cuda:0: compiling it for the CUDA backend, for arguments " \
+           "i32[2,3], i32[3,2]" in err
+    assert "cuda: no code generation for dot_general; it runs through its NumPy impl on the host" in err
+    assert on_gpu(m) and m.tolist() == [[5, 14], [14, 50]]
+    # control flow (params holding jaxprs) runs its NumPy impl on host copies, logged each time
+    c = lax.cond(True, lambda v: v * 2, lambda v: v, i)
+    assert "eager cond on cuda:0: its params hold a jaxpr or a function, which the CUDA backend " \
+           "runs on the host" in capsys.readouterr().err
+    assert on_gpu(c) and c.tolist() == [[0, 2, 4], [6, 8, 10]]
+    up = transfers['up']
+    jnp.negative(c)   # a host result goes up the first time a kernel reads it, then stays
+    jnp.negative(c)
+    assert transfers['up'] == up + 1
 
 
 # --- the digits MLP: 64 inputs, two SELU layers, 10 classes, integer labels, SGD ------------------

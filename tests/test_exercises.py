@@ -507,3 +507,316 @@ def ex13_matches_the_library(ex):
             f"the {word} output word differs from tinygrad_tracer.prng.threefry2x32 on random "
             "keys and counters: check the rotation direction, the key schedule (with PARITY), "
             "the 5 groups of 4 rounds, and the group number added at each key injection")
+
+
+# --- ex14: a jitted training step on a pytree ----------------------------------------------------
+
+def ex14_data(n=40, d=3, k=2, seed=14):
+    """xs (n, d) and ys (n, k) from a line plus noise, and a starting point."""
+    rng = np.random.default_rng(seed)
+    xs = rng.normal(size=(n, d)).astype(np.float32)
+    ys = (xs @ rng.normal(size=(d, k)) + rng.normal(size=k) + 0.1 * rng.normal(size=(n, k))).astype(np.float32)
+    start = {'W': rng.normal(size=(d, k)).astype(np.float32), 'b': rng.normal(size=k).astype(np.float32)}
+    return xs, ys, start
+
+
+@check('ex14_train_step')
+def ex14_one_step(ex):
+    xs, ys, start = ex14_data()
+    new, value = ex.train_step({k: jnp.asarray(v) for k, v in start.items()}, xs, ys)
+    errors = xs @ start['W'] + start['b'] - ys
+    want_loss = (errors ** 2).sum(-1).mean() / 2
+    if np.isclose(float(value), want_loss * len(xs), rtol=1e-4):
+        pytest.fail("your loss is the SUM over the examples: take the mean over the examples "
+                    "(of sum((predict(params, x) - y) ** 2) / 2)")
+    close(value, want_loss, "the loss train_step returns (before the step: the mean over the "
+          "examples of sum((predict(params, x) - y) ** 2) / 2)", rtol=1e-4)
+    assert isinstance(new, dict) and sorted(new) == ['W', 'b'], (
+        f"train_step should return (params, loss) with params a dict like the one it got "
+        f"({{'W', 'b'}}), got {type(new).__name__}")
+    grads = {'W': xs.T @ errors / len(xs), 'b': errors.mean(0)}
+    lr = ex.LEARNING_RATE
+    if np.allclose(np.asarray(new['W']), start['W'] + lr * grads['W'], rtol=1e-4):
+        pytest.fail("your step goes UP the gradient: the loss grows. Subtract "
+                    "LEARNING_RATE * gradient from each parameter")
+    if np.allclose(np.asarray(new['b']), start['b']):
+        pytest.fail("train_step left b as it was: update every leaf of params "
+                    "(tree_util.tree_map over params and the gradient)")
+    for name in ('W', 'b'):
+        close(new[name], start[name] - lr * grads[name],
+              f"params['{name}'] after one step (params - LEARNING_RATE * gradient)", rtol=1e-4, atol=1e-5)
+
+
+@check('ex14_train_step')
+def ex14_traced_once(ex):
+    xs, ys, start = ex14_data()
+    traces, predict = [], ex.predict
+
+    def counted_predict(params, x):   # runs in Python only while a trace records it
+        traces.append(1)
+        return predict(params, x)
+    ex.predict = counted_predict       # `loss` finds it by its global name
+    params = {k: jnp.asarray(v) for k, v in start.items()}
+    for _ in range(5):
+        params, _ = ex.train_step(params, xs, ys)
+    assert traces, "train_step never called predict: write loss with predict(params, xs)"
+    assert len(traces) == 1, (
+        f"5 calls of train_step with arrays of the same shapes ran predict in Python "
+        f"{len(traces)} times: it is traced on every call. Decorate train_step with @jax.jit "
+        "(once, where it is defined): a jitted function traces once per shape and replays its jaxpr")
+
+
+@check('ex14_train_step')
+def ex14_fit_reaches_least_squares(ex):
+    xs, ys, _ = ex14_data()
+    with np.errstate(over='ignore', invalid='ignore'):   # a diverging fit: the check says so below
+        params, losses = ex.fit(jnp.asarray(xs), jnp.asarray(ys), 300)
+    losses = [float(v) for v in losses]
+    assert len(losses) == 300, f"fit(xs, ys, 300) should return 300 losses, got {len(losses)}"
+    up = [i for i in range(1, 300) if losses[i] > losses[i - 1] * (1 + 1e-6) + 1e-7]
+    assert not up, (f"the loss went up at step {up[0]} ({losses[up[0] - 1]:.4g} -> {losses[up[0]]:.4g}, "
+                    f"last {losses[-1]:.4g}): with this step size, gradient descent lowers the "
+                    "loss at every step. Subtract LEARNING_RATE * gradient, and take the mean "
+                    "over the examples (a sum over 40 examples makes each step 40 times too long)")
+    solution = np.linalg.lstsq(np.c_[xs, np.ones(len(xs))], ys, rcond=None)[0]
+    if np.allclose(np.asarray(params['b']), 0):
+        pytest.fail("after 300 steps b is still zero: update every leaf (tree_util.tree_map)")
+    close(params['W'], solution[:-1], "W after 300 steps should be the least-squares fit", atol=1e-3)
+    close(params['b'], solution[-1], "b after 300 steps should be the least-squares fit", atol=1e-3)
+
+
+# --- ex15: Adam as an Optax gradient transformation -------------------------------------------------
+
+def ex15_grads(steps, seed=15):
+    """A dict of gradients per step, a vector leaf and a scalar leaf."""
+    rng = np.random.default_rng(seed)
+    return [{'w': jnp.asarray(rng.normal(size=3).astype(np.float32)),
+             'b': jnp.asarray(np.float32(rng.normal()))} for _ in range(steps)]
+
+
+@check('ex15_adam')
+def ex15_init(ex):
+    from tinygrad_tracer import tree_util
+    params = {'w': jnp.ones(3), 'b': jnp.asarray(2.0)}
+    state = ex.scale_by_adam().init(params)
+    count = np.asarray(state.count)
+    assert count.shape == () and count.dtype == np.int32 and count == 0, (
+        f"init's count should be an int32 scalar 0 (jnp.zeros((), jnp.int32)), got {state.count!r}")
+    for name in ('mu', 'nu'):
+        moment = getattr(state, name)
+        assert tree_util.tree_structure(moment) == tree_util.tree_structure(params), (
+            f"init's {name} should be a tree shaped like params ({{'w', 'b'}}), got {moment!r}: "
+            "tree_util.tree_map(jnp.zeros_like, params)")
+        for leaf, p in zip(tree_util.tree_leaves(moment), tree_util.tree_leaves(params)):
+            close(leaf, np.zeros_like(np.asarray(p)), f"init's {name} should be zeros like params")
+
+
+@check('ex15_adam')
+def ex15_steps_match_optax(ex):
+    from tinygrad_tracer import optax
+    params = {'w': jnp.ones(3), 'b': jnp.asarray(2.0)}
+    mine, ref = ex.adam(0.01), optax.adam(0.01)
+    state, ref_state = mine.init(params), ref.init(params)
+    for step, grads in enumerate(ex15_grads(4), 1):
+        updates, state = mine.update(grads, state, params)
+        want, ref_state = ref.update(grads, ref_state, params)
+        for name in ('w', 'b'):
+            got = np.asarray(updates[name])
+            assert np.all(np.isfinite(got)), (
+                f"step {step}'s update of {name} is {got}: not finite. Is a bias correction "
+                "1 - b**count zero? Count this step (count + 1) before correcting")
+            if step == 1 and np.allclose(got, -0.01 * 0.1 / np.sqrt(1e-3) * np.sign(np.asarray(grads[name])), rtol=1e-3):
+                pytest.fail("step 1's update is 3.16 times optax.adam's: the running means start at "
+                            "zero, so divide mu by (1 - b1**count) and nu by (1 - b2**count)")
+            if step > 1 and not np.allclose(got, np.asarray(want[name]), rtol=1e-4, atol=1e-7):
+                pytest.fail(f"step 1 agrees with optax.adam but step {step} does not ({name}: got "
+                            f"{got}, expected {np.asarray(want[name])}): does update return the NEW "
+                            "count, mu and nu in its state, so the next step continues from them?")
+            close(got, want[name], f"step {step}'s update of {name}, against optax.adam: check the "
+                  "running means (mu with b1 and g, nu with b2 and g**2) and "
+                  "update = mu_hat / (sqrt(nu_hat) + eps)", rtol=1e-5, atol=1e-8)
+
+
+@check('ex15_adam')
+def ex15_trains_under_jit(ex):
+    from tinygrad_tracer import optax
+
+    def train(opt):
+        def loss(p):
+            return jnp.sum((p['w'] - jnp.asarray([1.0, -2.0, 3.0])) ** 2) + (p['b'] - 0.5) ** 2
+
+        @jax.jit
+        def step(params, state):
+            grads = jax.grad(loss)(params)
+            updates, state = opt.update(grads, state, params)
+            return optax.apply_updates(params, updates), state
+        params = {'w': jnp.zeros(3), 'b': jnp.asarray(0.0)}
+        state = opt.init(params)
+        for _ in range(60):
+            params, state = step(params, state)
+        return params, state
+    params, state = train(ex.adam(0.1))
+    want, _ = train(optax.adam(0.1))
+    count = np.asarray(state[0].count)
+    assert count.dtype == np.int32 and count == 60, (
+        f"after 60 jitted steps the state's count is {state[0].count!r}: it should be the int32 60")
+    for name in ('w', 'b'):
+        close(params[name], want[name], f"params['{name}'] after 60 jitted steps of your adam(0.1) "
+              "on a quadratic, against optax.adam(0.1)", rtol=1e-4, atol=1e-5)
+
+
+# --- ex16: the batching rule of cond ---------------------------------------------------------------
+
+def ex16_vmapped(what, run):
+    """run(), explaining what a batching rule commonly gets wrong when it fails."""
+    from tinygrad_tracer.errors import RuleOutputError
+    try:
+        return run()
+    except NotImplementedError:
+        raise
+    except RuleOutputError as err:
+        pytest.fail(f"{what}: your rule's outputs do not fit the out_dims it returns. Did the "
+                    "branches agree on which outputs are batched (any branch batched: all "
+                    f"batched)?\n{err}")
+    except Exception as err:
+        pytest.fail(f"{what} fails inside your rule: with a predicate per example, every case "
+                    "given to select_n must have the batch axis in front (instantiate=True), and "
+                    "`which` the output's shape (lax.broadcast_in_dim(index, shape, (0,))); and "
+                    f"move each operand's batch axis to the front first.\n{type(err).__name__}: {err}")
+
+
+def ex16_f(x):   # lesson 10's cond
+    from tinygrad_tracer import lax
+    return lax.cond(x < 3, lambda x: 3. * x ** 2, lambda x: -4. * x, x)
+
+
+@check('ex16_cond_batching')
+def ex16_predicate_per_example(ex):
+    from tinygrad_tracer import lax
+    xs = np.float32([1, 2, 3, 4, 5])
+    got = ex16_vmapped("vmap(cond(x < 3, ...)) over 5 numbers", lambda: jax.vmap(ex16_f)(jnp.asarray(xs)))
+    if np.allclose(np.asarray(got), np.where(xs < 3, -4 * xs, 3 * xs ** 2)):
+        pytest.fail("every example took the OTHER branch: select_n(which, *cases) picks "
+                    "cases[which], and branches are (false_fun, true_fun): index 1 is true_fun")
+    close(got, np.where(xs < 3, 3 * xs ** 2, -4 * xs), "vmap of cond(x < 3, 3x**2, -4x) over 1..5")
+    rows = np.float32([[1, -2, 3, -4], [-1, -1, -1, 5], [2, 0, -1, -3]])   # 4 examples, as columns
+    flip = lambda r: lax.cond(jnp.sum(r) > 0, lambda r: 2. * r, lambda r: -r, r)
+    got = ex16_vmapped("vmap(cond, in_axes=1)", lambda: jax.vmap(flip, in_axes=1)(jnp.asarray(rows)))
+    cols = rows.T
+    close(got, np.where(cols.sum(1, keepdims=True) > 0, 2 * cols, -cols),
+          "vmap(cond(sum(r) > 0, 2r, -r), in_axes=1): the examples are the columns, so the batch "
+          "axis of the operand is 1: move it to the front first")
+    one = lambda x: lax.cond(x > 0, lambda x: x, lambda x: jnp.float32(7.0), x)   # one branch unbatched
+    got = ex16_vmapped("vmap of a cond whose false branch returns a constant",
+                       lambda: jax.vmap(one)(jnp.asarray(xs - 3)))
+    close(got, np.where(xs > 3, xs - 3, 7), "vmap of cond(x > 0, x, 7.0): the constant branch's "
+          "output must be batched too (instantiate=True) before select_n")
+
+
+@check('ex16_cond_batching')
+def ex16_one_predicate_keeps_a_cond(ex):
+    from tinygrad_tracer import lax
+    xs = jnp.asarray([1.0, 2.0, 3.0])
+    f = lambda p, x: lax.cond(p, lambda x: x * 2., lambda x: jnp.float32(7.0), x)
+    for p, want in ((True, [2, 4, 6]), (False, [7, 7, 7])):
+        got = ex16_vmapped(f"vmap(cond, in_axes=(None, 0)) with p={p}",
+                           lambda: jax.vmap(f, in_axes=(None, 0))(p, xs))
+        close(got, want, f"vmap(cond(p, 2x, 7.0), in_axes=(None, 0)) with p={p}: the batched "
+              "true branch and the constant false branch must agree that the output is batched")
+    jaxpr = ex16_vmapped("make_jaxpr(vmap(cond, in_axes=(None, 0)))",
+                         lambda: jax.make_jaxpr(jax.vmap(f, in_axes=(None, 0)))(True, xs))
+    names = [e.primitive.name for e in jaxpr.jaxpr.eqns]
+    assert 'cond' in names and 'select_n' not in names, (
+        f"with one predicate for the whole batch (in_axes=None) your rule records {names}: it runs "
+        "every branch and selects. Only one branch needs to run: keep a cond (of batched branches) "
+        "when the index is not batched")
+
+
+@check('ex16_cond_batching')
+def ex16_switch_grad_and_jit(ex):
+    from tinygrad_tracer import lax
+    xs = np.float32([1, 2, 3, 4, 5])
+    pick = lambda i, x: lax.switch(i, [lambda x: x + 1., lambda x: 10. * x, lambda x: -x], x)
+    idx = np.int32([2, 0, 1, 1, 0])
+    got = ex16_vmapped("vmap of a switch with 3 branches",
+                       lambda: jax.vmap(pick)(jnp.asarray(idx), jnp.asarray(xs)))
+    close(got, np.choose(idx, [xs + 1, 10 * xs, -xs]), "vmap of switch(i, [x + 1, 10x, -x]): "
+          "lax.switch binds the same cond_p, with 3 branches")
+    got = ex16_vmapped("vmap(grad(cond))", lambda: jax.vmap(jax.grad(ex16_f))(jnp.asarray(xs)))
+    close(got, np.where(xs < 3, 6 * xs, -4), "vmap(grad(cond(x < 3, 3x**2, -4x)))")
+    got = ex16_vmapped("jit(vmap(cond))", lambda: jax.jit(jax.vmap(ex16_f))(jnp.asarray(xs)))
+    close(got, np.where(xs < 3, 3 * xs ** 2, -4 * xs), "jit(vmap(cond(x < 3, 3x**2, -4x)))")
+
+
+# --- ex17: convolution as im2col and one matmul ---------------------------------------------------
+
+EX17_CASES = [((1, 1), ((0, 0), (0, 0))), ((1, 1), ((1, 1), (1, 1))), ((2, 1), ((2, 0), (0, 1))),
+              ((2, 3), ((1, 2), (2, 0)))]   # (strides, padding), the last two lopsided
+
+
+def ex17_data(seed=17):
+    rng = np.random.default_rng(seed)
+    return (rng.normal(size=(2, 3, 7, 6)).astype(np.float32),    # N, C, H, W
+            rng.normal(size=(4, 3, 3, 2)).astype(np.float32))    # O, C, KH, KW
+
+
+@check('ex17_conv_im2col')
+def ex17_patches(ex):
+    x = np.arange(2 * 2 * 3 * 3, dtype=np.float32).reshape(2, 2, 3, 3)
+    got = np.asarray(ex.im2col(jnp.asarray(x), 2, 2, (1, 1), ((0, 0), (0, 0))))
+    windows = [x[n, :, y:y + 2, z:z + 2] for n in range(2) for y in range(2) for z in range(2)]
+    want = np.stack([win.reshape(-1) for win in windows])          # rows (n, y, z), columns (c, i, j)
+    tap_major = np.stack([win.transpose(1, 2, 0).reshape(-1) for win in windows])   # columns (i, j, c)
+    if got.shape == want.shape and np.array_equal(got, tap_major):
+        pytest.fail("im2col's columns are in the order (i, j, c): they must be in the order "
+                    "(c, i, j), that of w.reshape(O, C * KH * KW), or the matmul pairs each "
+                    "patch entry with the wrong kernel weight")
+    close(got, want, "im2col of a 2x2x3x3 input with 2x2 windows: row (n, y, z) should hold the "
+          "window x[n, :, y:y+2, z:z+2] flattened in the order (c, i, j)")
+
+
+@check('ex17_conv_im2col')
+def ex17_matches_conv_general_dilated(ex):
+    from tinygrad_tracer import lax
+    x, w = ex17_data()
+    for strides, padding in EX17_CASES:
+        try:
+            got = ex.conv2d(jnp.asarray(x), jnp.asarray(w), strides, padding)
+        except NotImplementedError:
+            raise
+        except Exception as err:
+            pytest.fail(f"conv2d with strides={strides}, padding={padding} fails: pad each side by "
+                        "its own amount (top, bottom, left, right), so the padded input has "
+                        "H + top + bottom rows, and every tap's slice is (N, C, OH, OW).\n"
+                        f"{type(err).__name__}: {err}")
+        want = np.asarray(lax.conv_general_dilated(x, w, strides, padding))
+        flipped = np.asarray(lax.conv_general_dilated(x, w[:, :, ::-1, ::-1].copy(), strides, padding))
+        if np.shape(got) == want.shape and np.allclose(np.asarray(got), flipped, rtol=1e-4, atol=1e-5):
+            pytest.fail("your conv2d flips the kernel (a textbook convolution): "
+                        "conv_general_dilated multiplies xp[.., y*sh + i, z*sw + j] by w[.., i, j], unflipped")
+        close(got, want, f"conv2d with strides={strides}, padding={padding} against "
+              "lax.conv_general_dilated (padding is ((top, bottom), (left, right)))", rtol=1e-4, atol=1e-5)
+
+
+@check('ex17_conv_im2col')
+def ex17_gradients(ex):
+    from tinygrad_tracer import lax
+    x, w = ex17_data()
+    strides, padding = EX17_CASES[-1]
+    for argnum, name in ((0, 'x'), (1, 'w')):
+        mine = jax.grad(lambda x, w: jnp.sum(ex.conv2d(x, w, strides, padding) ** 2), argnums=argnum)
+        ref = jax.grad(lambda x, w: jnp.sum(lax.conv_general_dilated(x, w, strides, padding) ** 2),
+                       argnums=argnum)
+        close(mine(jnp.asarray(x), jnp.asarray(w)), ref(x, w),
+              f"the gradient with respect to {name} of sum(conv2d(x, w) ** 2)", rtol=1e-4, atol=1e-4)
+
+
+@check('ex17_conv_im2col')
+def ex17_one_matmul(ex):
+    x, w = ex17_data()
+    jaxpr = jax.make_jaxpr(lambda x, w: ex.conv2d(x, w, (2, 1), ((1, 1), (1, 1))))(x, w)
+    names = [e.primitive.name for e in jaxpr.jaxpr.eqns]
+    assert 'conv_general_dilated' not in names, "conv2d calls lax.conv_general_dilated: write it with im2col"
+    assert names.count('dot_general') == 1, (
+        f"the jaxpr of conv2d holds {names.count('dot_general')} dot_general equations: im2col "
+        "gathers every patch first, so that ONE matmul (patches @ kernels.T) does all the work")

@@ -190,7 +190,8 @@ def test_gpu_simulator():
     assert "3 blocks x 4 threads: [ 1.  3.  5.  7.  9. 11. 13. 15. 17. 19.]" in out
     assert "jit(selu) on the CUDA backend: 1 kernel(s), 0 host step(s)" in out
     assert_whole_source(out, min_blocks=3)          # selu, the row sum, the dense layer
-    assert "_cuda.shared.array(" in out and "_cuda.syncthreads()" in out
+    # the row sum's 8 threads, one warp: merged by shuffles, 4 then 2 then 1 lanes apart
+    assert all(f"_cuda.shfl_down_sync(0xff, acc_b, {n})" in out for n in (4, 2, 1)), out
     assert "row sums: [ 28.  92. 156.]  NumPy: [ 28.  92. 156.]" in out
     assert out.count("same as the CPU backend: True") == 2, out
     assert "grad on the CUDA backend matches the CPU backend: True" in out

@@ -4,6 +4,8 @@ conftest.py sets NUMBA_ENABLE_CUDASIM=1 before Numba is imported. The
 simulator runs every GPU thread in Python, so the shapes are tiny.
 """
 
+import re
+
 import numpy as np
 import pytest
 from numba import config as numba_config, cuda
@@ -88,7 +90,7 @@ def test_transpose_then_add_reads_through_the_transpose():
     assert "# c:f32[8,4] = transpose[permutation=(1, 0)] a\n        c = A[i1, i0]\n" in src
 
 
-def test_reductions_are_block_trees_in_shared_memory():
+def test_reductions_merge_their_threads_with_warp_shuffles():
     a = arr(4, 8)
 
     def f(a):
@@ -98,18 +100,81 @@ def test_reductions_are_block_trees_in_shared_memory():
     kernels = exe.kernels
     assert len(kernels) == 3   # the row sum and the argmax share a loop
     rows = kernels[0].source
-    assert "    S_acc_b = _cuda.shared.array(8, np.float32)\n" in rows
-    assert "    S_idx_e = _cuda.shared.array(8, np.int64)\n" in rows
+    assert "shared" not in rows   # one warp (8 threads): shuffles only
     assert ("    for _o in range(_cuda.blockIdx.x, 4, _cuda.gridDim.x):   # a result per block\n"
             "        i0 = _o\n        acc_b = np.float32(0.0)\n") in rows
     assert "        for _r in range(_tid, 8, 8):   # this thread's share\n            i1 = _r\n" in rows
-    assert "                acc_b = acc_b + acc_b_other\n" in rows
+    # rounds n = 4, 2, 1 over a warp of 8 lanes (mask 0xff); argmax moves its value and index
+    for n in (4, 2, 1):
+        assert (f"        acc_b_other = _cuda.shfl_down_sync(0xff, acc_b, {n})\n"
+                f"        acc_e_other = _cuda.shfl_down_sync(0xff, acc_e, {n})\n"
+                f"        idx_e_other = _cuda.shfl_down_sync(0xff, idx_e, {n})\n"
+                "        acc_b = acc_b + acc_b_other\n") in rows
     assert "        if _tid == 0:\n            b = np.float32(acc_b)\n" in rows
     assert "            B[i0] = b\n            E[i0] = e\n" in rows
     assert "  f_k0: eqns 0, 3, 4 block(s) x 8 thread(s)" in exe.as_text()
     whole = kernels[2].source   # a sum of all 32 elements: one block, 16 threads
     assert "        for _r in range(_tid, 32, 16):   # this thread's share\n            i0 = _r // 8\n" in whole
+    assert "_cuda.shfl_down_sync(0xffff, acc_d, 8)" in whole
     assert "            D[0] = d\n" in whole
+
+
+@pytest.mark.parametrize('dtype', [np.float32, np.float64, np.int8, np.uint16, np.uint32, np.uint64,
+                                   np.int64, np.bool_])
+def test_blocks_of_several_warps_merge_the_warps_totals_in_shared_memory(monkeypatch, dtype):
+    from tinygrad_tracer.backends import cuda_kernels
+    monkeypatch.setattr(cuda_kernels, 'REDUCE_BLOCK', 64)   # two warps (the simulator's default is 16 threads)
+    x = rng.standard_normal((2, 70)) * 50
+    x = jnp.asarray(x > 20 if dtype is np.bool_ else x.astype(dtype))
+
+    def f(x):
+        return x.sum(axis=1), jnp.max(x, axis=1), jnp.argmin(x, axis=1)
+    exe = compiled(f, x)
+    src = exe.kernels[0].source
+    carrier = {np.bool_: 'np.int32', np.int8: 'np.int32', np.uint16: 'np.int32', np.uint32: 'np.int64',
+               np.uint64: 'np.int64'}.get(dtype)
+    sent = r"acc_(\w)" if carrier is None else fr"{carrier}\(acc_(\w)\)"
+    moved = fr"_cuda\.shfl_down_sync\(0xffffffff, {sent}, 16\)"
+    received = (moved if carrier is None else fr"\({moved} != 0\)" if dtype is np.bool_
+                else fr"np\.{np.dtype(dtype).name}\({moved}\)")
+    # the max accumulates in the input's dtype: a small one travels as its carrier
+    match = re.search(fr"\n        acc_(\w)_other = {received}\n", src)
+    assert match and match.group(1) == match.group(2), src
+    assert "_lane = _tid % 32" in src and "if _lane == 0:" in src and "S_acc_c[_tid // 32] = " in src
+    # n = 1 twice: last within each warp, then between the 2 warps' totals
+    assert len(re.findall(r"_cuda\.shfl_down_sync\(0xffffffff, idx_\w, 1\)", src)) == 2
+    assert "block(s) x 64 thread(s)" in exe.as_text()
+    out, cpu = jax.jit(f, backend='cuda')(x), jax.jit(f, backend='numba')(x)
+    for o, c in zip(out, cpu):
+        assert o.dtype == c.dtype
+        np.testing.assert_allclose(np.asarray(o).astype(float), np.asarray(c).astype(float), rtol=1e-5)
+
+
+def test_the_simulators_shuffle_keeps_to_the_hardwares_rules():
+    @cuda.jit
+    def wrong_mask(out):   # a block of 8 threads names 32 lanes: a GPU would hang or misbehave
+        out[cuda.threadIdx.x] = cuda.shfl_down_sync(0xffffffff, 1.0, 1)
+
+    @cuda.jit
+    def shuffle(out, n):
+        t = cuda.threadIdx.x
+        out[t] = cuda.shfl_down_sync(0xff, np.float32(t), n)
+    out = cuda.device_array(8, np.float32)
+    with pytest.raises(RuntimeError, match="mask must name exactly the lanes that call it"):
+        wrong_mask[1, 8](out)
+    shuffle[1, 8](out, 2)
+    # lanes 6 and 7 read lanes 8 and 9, which are not in the warp: undefined on a GPU, NaN here
+    np.testing.assert_array_equal(out.copy_to_host(), [2, 3, 4, 5, 6, 7, np.nan, np.nan])
+    out = cuda.device_array(64, np.float32)
+
+    @cuda.jit
+    def past_the_warp(out):
+        t = cuda.threadIdx.x
+        out[t] = cuda.shfl_down_sync(0xffffffff, np.float32(t), 16)
+    past_the_warp[1, 64](out)
+    # lane l < 16 gets lane l + 16 of its own warp; past lane 31 a lane keeps its own value
+    expected = [t + 16 if t % 32 < 16 else t for t in range(64)]
+    np.testing.assert_array_equal(out.copy_to_host(), expected)
 
 
 @pytest.mark.parametrize('reduce', [jnp.sum, jnp.prod, jnp.max, jnp.min, jnp.argmax, jnp.argmin,
@@ -202,13 +267,22 @@ def test_fallbacks_run_their_numpy_impl_and_are_logged(capsys, monkeypatch):
     check(f, x, rtol=1e-5)
 
 
-def test_control_flow_runs_on_the_host():
+def test_control_flow_bodies_are_compiled_and_run_on_the_device():
     x = arr(8)
 
     def f(x):
-        return lax.fori_loop(0, 3, lambda i, c: c * 2.0, jnp.sin(x))
+        y = lax.fori_loop(0, 3, lambda i, c: c * 2.0 + jnp.sum(c), jnp.sin(x))
+        return lax.cond(y[0] > 0, lambda y: jnp.cumsum(y), lambda y: y * jnp.max(y), y)
     check(f, x, rtol=1e-6)
-    assert compiled(f, x).fallbacks == ['scan']   # fori_loop with static bounds
+    exe = compiled(f, x)
+    assert exe.fallbacks == [] and exe.host_steps == []
+    assert [s.name for s in exe.subexecutables] == ['scan_body', 'cond_branch', 'cond_branch']
+    # every kernel of every body is in the list a PTX compile takes
+    assert [name for name, _, _ in exe.launches()] == [
+        'f_k0', 'f_k1',                                     # sin; the predicate y[0] > 0
+        'scan_body_k0', 'scan_body_k1', 'scan_body_k2',     # i + 1; sum(c); c * 2 + sum
+        'cond_branch_k0', 'cond_branch_k1',                 # max(y); y * max(y)
+        'cond_branch_k0']                                   # cumsum(y)
 
 
 def test_scalars_and_integers():

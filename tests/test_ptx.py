@@ -56,3 +56,12 @@ def test_registers_and_spills(report, arch):
           + ''.join(f"\n  spills: {r['case']} / {r['kernel']}: {r['spill_stores']} B stored, "
                     f"{r['spill_loads']} B loaded" for r in spilled))
     assert worst['registers'] <= 255
+
+
+def test_reductions_merge_across_a_warp_with_shuffles(report):
+    rows = {(r['case'], r['kernel']): r for r in report['rows']['sm_90']}
+    # a row of 64 float32: a block of 64 threads, two warps: 5 shuffles down each warp
+    # (16, 8, 4, 2, 1), then 1 between the two warps' totals; the float64 accumulator
+    # (a sum of more than 32 elements) moves as two 32-bit halves: 12 shfl.sync.down
+    assert rows['bench row sum', 'bench_row_sum_k0']['shuffles'] == 12
+    assert rows['bench selu', 'bench_selu_k0']['shuffles'] == 0   # elementwise: none

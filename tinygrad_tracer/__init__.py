@@ -14,6 +14,7 @@ from .core import ShapedArray, ConcreteArray
 from .tree_util import tree_namespace as tree
 from .batching import vmap
 from .jit import jit, eval_shape
+from . import device_eval   # eager ops on GPU arrays run on the GPU (device_eval.py)
 from .jaxpr import make_jaxpr, named_scope, ShapeDtypeStruct
 from .api import grad, value_and_grad, jvp, vjp, linearize, jacfwd, jacrev, jacobian, hessian
 from .custom_derivatives import custom_jvp, custom_vjp

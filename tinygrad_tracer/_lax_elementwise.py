@@ -27,6 +27,8 @@ def to_numpy(x):
 
 
 def _wrap(val, aval):
+    if aval.dtype == dtypes.float0:   # no data: stays a NumPy float0 array, as in JAX
+        return np.zeros(aval.shape, dtypes.float0)
     val = np.asarray(val)
     if val.dtype != aval.dtype:
         with np.errstate(over='ignore'):   # float64 -> float32 overflow is inf, as in XLA

@@ -13,8 +13,9 @@ import operator
 import numpy as np
 
 from . import dtypes, lax
-from .array import Array, check_device
+from .array import Array
 from .core import Tracer
+from .device_array import place
 from .dtypes import canonicalize_dtype, result_type
 
 __all__ = ['pi', 'e', 'inf', 'nan', 'euler_gamma', 'newaxis', 'ndarray', 'asarray', 'array',
@@ -50,13 +51,15 @@ def asarray(a, dtype=None, order=None, *, copy=None, device=None):
         >>> asarray([1, 2])
         Array([1, 2], dtype=int32)
     """
-    check_device(device)
+    if device is not None:   # made as without it, then committed there (as device_put does)
+        return place(asarray(a, dtype, order, copy=copy), device)
     if is_array(a):
         return a if dtype is None else astype(a, dtype)
     if isinstance(a, (list, tuple)) and any(is_array(v) or isinstance(v, (list, tuple)) for v in a):
         parts = [asarray(v) for v in a]
         dtype = dtype or result_type(*_nested_leaves(a))   # JAX's promotion, not NumPy's
-        if any(isinstance(p, Tracer) for p in parts):   # traced elements: stack with lax
+        # traced elements, or elements committed to a device: stack with lax (where they are)
+        if any(isinstance(p, Tracer) or p.committed for p in parts):
             parts = [astype(p, dtype) for p in parts]
             shapes = {p.shape for p in parts}
             if len(shapes) > 1:
@@ -112,7 +115,8 @@ def array(object, dtype=None, copy=True, order='K', ndmin=0, *, device=None):
 
 def astype(x, dtype, /, *, copy=False, device=None):
     """x converted to `dtype` (as `x.astype(dtype)`)."""
-    check_device(device)
+    if device is not None:
+        return place(astype(x, dtype, copy=copy), device)
     x = x if is_array(x) else asarray(x)
     return lax.convert_element_type(x, canonicalize_dtype(dtype))
 

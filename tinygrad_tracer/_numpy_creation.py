@@ -12,8 +12,9 @@ from . import dtypes, lax
 from ._numpy_base import (PY_SCALARS, asarray, astype, broadcast, broadcast_to, is_array,
                           shape_tuple)
 from ._numpy_shape import moveaxis
-from .array import Array, check_device
+from .array import Array
 from .core import Tracer
+from .device_array import place
 from .dtypes import canonicalize_dtype, result_type
 
 __all__ = ['full', 'zeros', 'ones', 'empty', 'full_like', 'zeros_like', 'ones_like', 'empty_like',
@@ -27,7 +28,6 @@ def full(shape, fill_value, dtype=None, *, device=None):
         >>> full((2,), 7)
         Array([7, 7], dtype=int32, weak_type=True)
     """
-    check_device(device)
     shape = shape_tuple(shape)
     fill = asarray(fill_value)
     if dtype is not None and isinstance(fill, Tracer):
@@ -36,7 +36,7 @@ def full(shape, fill_value, dtype=None, *, device=None):
         fill = lax.convert_element_type_p.impl(fill, new_dtype=canonicalize_dtype(dtype), weak_type=False)
     # Broadcast even a known value: under make_jaxpr this records
     # `broadcast_in_dim 1.0:f32[]`, as JAX does (not an array constant).
-    return broadcast_to(fill, shape)
+    return place(broadcast_to(fill, shape), device)
 
 
 def zeros(shape, dtype=None, *, device=None):
@@ -61,10 +61,11 @@ def _like(a, dtype, shape_):
 
 def full_like(a, fill_value, dtype=None, shape=None, *, device=None):
     """An array like `a` (shape and dtype) filled with `fill_value`."""
-    check_device(device)
+    if device is None and isinstance(a, Array) and a.committed:
+        device = a.device   # as in JAX: like a committed array, on its device
     shape_, dt, weak = _like(a, dtype, shape)
     out = full(shape_, fill_value, dt)
-    return lax.convert_element_type(out, dt, weak) if out.weak_type != weak else out
+    return place(lax.convert_element_type(out, dt, weak) if out.weak_type != weak else out, device)
 
 
 def zeros_like(a, dtype=None, shape=None, *, device=None):
@@ -85,7 +86,8 @@ def arange(start, stop=None, step=None, dtype=None, *, device=None):
         >>> arange(1, 7, 2)
         Array([1, 3, 5], dtype=int32)
     """
-    check_device(device)
+    if device is not None:   # made on the CPU, then committed where asked
+        return place(arange(start, stop, step, dtype), device)
     for v in (start, stop, step):
         if isinstance(v, Tracer):
             v.aval.to_scalar(v, int)   # raises the concretization error under jit
@@ -112,7 +114,8 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     As in JAX, value i is start * (1 - t) + stop * t with t = i / (num - 1) in
     float32, so the end points are exact (and the digits match JAX's).
     """
-    check_device(device)
+    if device is not None:
+        return place(linspace(start, stop, num, endpoint, retstep, dtype, axis), device)
     num = operator.index(num)
     if num < 0:
         raise ValueError(f"Number of samples, {num}, must be non-negative.")
@@ -146,8 +149,8 @@ def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
 
 def eye(N, M=None, k=0, dtype=None, *, device=None):
     """A 2-d array with ones on the k-th diagonal."""
-    check_device(device)
-    return Array(np.eye(N, M, k, dtype=canonicalize_dtype(dtype or dtypes.default_float())))
+    return place(Array(np.eye(N, M, k, dtype=canonicalize_dtype(dtype or dtypes.default_float()))),
+                 device)
 
 
 def identity(n, dtype=None):

@@ -51,8 +51,8 @@ class Zero:
 
 def zeros_like_aval(aval):
     """A real array of zeros (float0 tangents become NumPy float0 arrays, as in JAX)."""
-    if aval.dtype == dtypes.float0:
-        return np.zeros(aval.shape, dtypes.float0)
+    if aval.dtype == dtypes.float0:   # traced, a broadcast of a float0 literal (as JAX prints)
+        return lax.broadcast_in_dim(np.zeros((), dtypes.float0), aval.shape, ())
     return full_like(aval, 0)
 
 

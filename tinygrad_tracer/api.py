@@ -25,6 +25,7 @@ from .ad_util import Zero, instantiate_zeros, tangent_aval, zeros_like_aval
 from .array import Array, as_array
 from .batching import vmap
 from .core import Tracer, get_aval
+from .device_array import put_like
 from .jaxpr import eval_jaxpr, fun_name
 from .jvp import jvp_flat
 from .partial_eval import PartialVal, trace_partial
@@ -347,7 +348,7 @@ def value_and_grad(fun, argnums=0, has_aux=False, allow_int=False, _who='value_a
         out, f_vjp, *aux = _vjp(f_partial, dyn, has_aux, _who)
         _check_scalar(out, _who)
         aval = get_aval(out)
-        g = f_vjp(Array(np.ones((), aval.dtype), aval.weak_type))
+        g = f_vjp(put_like(Array(np.ones((), aval.dtype), aval.weak_type), out))   # where out is
         g = g[0] if isinstance(argnums, int) else g
         return ((out, aux[0]) if has_aux else out), g
 

@@ -82,17 +82,17 @@ def default_backend():
 
 
 def check_device(device):
-    """New arrays are made on the CPU: `device=` may be None, a CPU device or 'cpu'."""
+    """`device` names the CPU: None, a CPU device or 'cpu' (`device_array.py` adds the GPUs)."""
     if device is None or device == CPU or device == 'cpu':
         return
-    raise ValueError(f"{device} cannot hold arrays made here: they are made on the CPU "
-                     f"({CPU}). Move one to a GPU with device_put(x, devices('cuda')[0]), "
-                     "or compute there with jit(f, backend='cuda').")
+    raise ValueError(f"{device!r} is not a device arrays can be placed on: name the CPU "
+                     f"(devices('cpu')[0] or 'cpu') or a CUDA GPU (devices('cuda')[0] or "
+                     "'gpu'), e.g. device_put(x, devices('cuda')[0]).")
 
 
 class Array:
     """An immutable n-dimensional array (JAX's `jax.Array`)."""
-    __slots__ = ('_value', 'weak_type', '_aval')
+    __slots__ = ('_value', 'weak_type', '_aval', 'committed')
     __array_priority__ = 1000
 
     def __init__(self, value, weak_type=False):
@@ -106,6 +106,7 @@ class Array:
         self._value = value
         self.weak_type = bool(weak_type)
         self._aval = None
+        self.committed = False   # placed by device_put(x, device): see `device_array.py`
 
     @classmethod
     def adopt(cls, value, weak_type=False):
@@ -115,7 +116,14 @@ class Array:
         most of a small jitted call's overhead."""
         value.flags.writeable = False
         a = object.__new__(cls)
-        a._value, a.weak_type, a._aval = value, weak_type, None
+        a._value, a.weak_type, a._aval, a.committed = value, weak_type, None, False
+        return a
+
+    def committed_copy(self):
+        """This array, committed to the CPU (`device_put(x, devices('cpu')[0])`): the same
+        read-only buffer, no copy. See `device_array.py` for what committing means."""
+        a = object.__new__(Array)
+        a._value, a.weak_type, a._aval, a.committed = self._value, self.weak_type, self._aval, True
         return a
 
     @property
@@ -175,6 +183,8 @@ class Array:
     def __iter__(self):
         if not self.shape:
             raise TypeError("iteration over a 0-d array")
+        if self.committed:   # rows are results of an operation: they stay where x is
+            return (self[i] for i in range(self.shape[0]))
         return (Array(row, self.weak_type) for row in self._value)
 
     def __hash__(self):

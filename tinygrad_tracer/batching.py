@@ -277,7 +277,8 @@ for _prim, _params in [(lax.rev_p, ('dimensions',)), (lax.squeeze_p, ('dimension
                        (lax.reduce_min_p, ('axes',)), (lax.reduce_and_p, ('axes',)),
                        (lax.reduce_or_p, ('axes',)), (lax.argmax_p, ('axes',)),
                        (lax.argmin_p, ('axes',)), (lax.cumsum_p, ('axis',)),
-                       (lax.cumprod_p, ('axis',))]:
+                       (lax.cumprod_p, ('axis',)), (lax.cummax_p, ('axis',)),
+                       (lax.cummin_p, ('axis',)), (lax.cumlogsumexp_p, ('axis',))]:
     batching_rules[_prim] = _front_rule(_prim, *_params)
 
 

@@ -326,12 +326,29 @@ class EvalTrace(Trace):
     lift = pure
 
     def process_primitive(self, prim, args, params):
-        outs = prim.impl(*args, **params)
-        outs = outs if prim.multiple_results else [outs]
+        if placed_eval is None:
+            outs = prim.impl(*args, **params)
+            outs = outs if prim.multiple_results else [outs]
+        else:   # some array was committed to a device: the op runs where its arguments are
+            outs = placed_eval(prim, args, params)
         if settings.CHECK_IMPLS:   # TT_DEBUG=1 and the tests: cheap, the avals are remembered
             expected = eager_out_avals(prim, args, params)
             check_rule_outputs('impl', prim, 'its result', outs, expected)
         return outs
+
+
+# Where an eager operation runs. Until an array is committed to a device (device_put(x,
+# device), `device=`, a result of jit(f, backend='cuda')), every one runs its NumPy impl
+# here, without looking at its arguments. The first commit installs `placed_eval`
+# (`device_array.py` owns it; core knows no device): placed_eval(prim, args, params) runs
+# prim where its committed arguments are and returns the list of results.
+placed_eval = None
+
+
+def install_placed_eval(rule):
+    """Route every eager operation through `rule` from now on (see `placed_eval`)."""
+    global placed_eval
+    placed_eval = rule
 
 
 class TraceState(threading.local):
@@ -475,7 +492,7 @@ def _kind(aval):
 
 
 def _remembered(prim, kinds, params, avals_in):
-    if params and not all(map(_plain, params.values())):
+    if params and not all(map(plain_param, params.values())):
         return _abstract_eval(prim, avals_in(), params)
     # (the type of each param too: 1, 1.0 and True are equal as keys, not as params)
     key = (prim, kinds, tuple((k, v, type(v)) for k, v in params.items()) if params else (),
@@ -492,10 +509,10 @@ _OUT_AVALS = {}
 _PLAIN = (int, float, bool, str, type(None), np.dtype)
 
 
-def _plain(value):
+def plain_param(value):
     """A param we can key on: a number, string, dtype or None, or a tuple of them."""
     if isinstance(value, tuple):
-        return all(map(_plain, value))
+        return all(map(plain_param, value))
     return isinstance(value, _PLAIN)
 
 

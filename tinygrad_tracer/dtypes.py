@@ -88,6 +88,11 @@ def canonicalize_dtype(dtype):
     except (KeyError, TypeError):   # TypeError: an unhashable argument
         pass
     dtype = as_dtype(dtype)
+    if dtype == float0:
+        raise TypeError("float0 (the tangent dtype of integer and bool values) has no data to "
+                        "compute with: float0 arrays are NumPy arrays of zeros, not Arrays. "
+                        "Use np.zeros(shape, float0) where a float0 value is needed, and "
+                        "leave it out of arithmetic.")
     if dtype not in _SHORT:
         raise TypeError(f"tinygrad_tracer does not support dtype {dtype.name}: arrays can be "
                         "bool, int8 to int64, uint8 to uint64, float16, bfloat16, float32 or "
@@ -209,7 +214,10 @@ def dtype_of(x):
         return aval.dtype, aval.weak_type
     if isinstance(x, (list, tuple)):   # np.result_type would read a list as a dtype spec
         x = np.asarray(x)
-    return canonicalize_dtype(np.result_type(x)), False
+    dtype = np.result_type(x)
+    if dtype == float0:   # a tangent of an int or bool value: a type, not one to compute with
+        return float0, False
+    return canonicalize_dtype(dtype), False
 
 
 def result_type(*args):

@@ -328,7 +328,10 @@ def eval_closed_jaxpr(closed, *args):
 
 
 def literal_value(lit):
-    """The Array a Literal stands for."""
+    """The Array a Literal stands for (a float0 one: its NumPy array, as there are no
+    float0 Arrays)."""
+    if lit.aval.dtype == dtypes.float0:
+        return lit.val
     return Array(lit.val, lit.aval.weak_type)
 
 
@@ -480,6 +483,63 @@ def drop_outputs(closed, keep):
     """The same jaxpr returning only its first `keep` outputs."""
     j = closed.jaxpr
     return ClosedJaxpr(Jaxpr(j.constvars, j.invars, j.outvars[:keep], j.eqns), closed.consts)
+
+
+def compile_without_float0(closed, compile):
+    """`compile(closed)`, where float0 values (the tangents of int and bool values:
+    zeros with no data) are left out of what `compile` gets and put back around the
+    executable it returns: float0 arguments are ignored, float0 results are NumPy
+    float0 zeros (what JAX returns). Backends then never meet float0.
+
+        >>> g = grad(lambda x, i: x * i, argnums=(0, 1), allow_int=True)
+        >>> exe = compile_without_float0(make_jaxpr(g)(1.0, 2),
+        ...                              lambda c: interpret.compile(c, 'g'))
+        >>> exe(Array(1.0), Array(2))
+        [Array(2., dtype=float32, weak_type=True), array((b'',), dtype=[('float0', 'V')])]
+    """
+    j = closed.jaxpr
+    is_f0 = lambda x: x.aval.dtype == dtypes.float0
+    if not any(map(is_f0, [*j.constvars, *j.invars, *j.outvars]
+                   + [v for e in j.eqns for v in e.out_binders])):
+        return compile(closed)
+    eqns = []
+    for e in j.eqns:
+        outs_f0 = [is_f0(v) for v in e.out_binders]
+        if e.out_binders and all(outs_f0):
+            continue   # computes only zeros without data
+        if any(outs_f0) or any(map(is_f0, e.inputs)):
+            raise TypeError(
+                f"jit cannot compile `{e.primitive}` from {_types(e.inputs)} to "
+                f"{_types(e.out_binders)}: float0 values (the tangents of integer and bool "
+                f"values) carry no data, and may only be computed from each other. A nested "
+                f"jit returning float0 values does this: call the inner function without "
+                f"jit, or return the float0 results from the outermost jit only.")
+        eqns.append(e)
+    consts = [(v, c) for v, c in zip(j.constvars, closed.consts) if not is_f0(v)]
+    inner = compile(ClosedJaxpr(Jaxpr([v for v, _ in consts], [v for v in j.invars if not is_f0(v)],
+                                      [v for v in j.outvars if not is_f0(v)], eqns),
+                                [c for _, c in consts]))
+    return _Float0Around(inner, [is_f0(v) for v in j.invars], [x.aval for x in j.outvars])
+
+
+def _types(xs):
+    return f"({', '.join(x.aval.str_short() for x in xs)})"
+
+
+class _Float0Around:
+    """An executable of a jaxpr with float0 values, around one (`inner`) of the same
+    jaxpr without them; otherwise it is `inner` (`kernels`, `as_text()`, ...)."""
+
+    def __init__(self, inner, in_f0, out_avals):
+        self.inner, self.in_f0, self.out_avals = inner, in_f0, out_avals
+
+    def __call__(self, *args):
+        outs = iter(self.inner(*[a for a, f0 in zip(args, self.in_f0) if not f0]))
+        return [np.zeros(a.shape, dtypes.float0) if a.dtype == dtypes.float0 else next(outs)
+                for a in self.out_avals]
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
 
 
 # --- printing --------------------------------------------------------------------------

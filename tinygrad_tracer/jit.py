@@ -36,10 +36,11 @@ import numpy as np
 
 from . import core, tree_util, backends, settings
 from .array import Array, as_array
+from .device_array import DeviceArray, committed_device, places_itself
 from .settings import config
 from .core import Primitive, Tracer, raise_to_shaped
 from .jaxpr import (ShapeDtypeStruct, trace_to_jaxpr, fun_name, abstractify, hoist_consts,
-                    pp_eqn_rules, suggest_same_names, arg_names_of, positional_params)
+                    compile_without_float0, pp_eqn_rules, suggest_same_names, arg_names_of, positional_params)
 from .batching import batching_rules, batch_jaxpr, moveaxis, not_mapped
 from .ad_util import Zero, tangent_aval
 from .jvp import jvp_rules, jvp_jaxpr
@@ -51,7 +52,10 @@ jit_p.__doc__ = "call a traced function (params: jaxpr, name, backend)"
 
 
 def _jit_impl(*args, jaxpr, name, backend):
-    return compiled(jaxpr, backend, name)(*map(as_array, args))
+    args = list(map(as_array, args))
+    names = lambda: placement_names(jaxpr, 0, [f"argument {i}" for i in range(len(args))])
+    backend, commit = placed_backend(name, backend, list(jaxpr.consts) + args, names)
+    return committed_to_cpu(compiled(jaxpr, backend, name)(*args), commit)
 
 
 def _jit_abstract_eval(*avals, jaxpr, name, backend):
@@ -66,6 +70,7 @@ def _jit_abstract_eval(*avals, jaxpr, name, backend):
 
 jit_p.def_impl(_jit_impl)
 jit_p.def_abstract_eval(_jit_abstract_eval)
+places_itself.add(jit_p)   # an eager jit_p picks its backend itself (placed_backend)
 
 
 def _jit_pp(eqn, names):
@@ -97,11 +102,57 @@ def compiled(closed, backend, name):
     if backend not in per_backend:
         with _compile_lock:
             if backend not in per_backend:   # another thread may have built it meanwhile
-                per_backend[backend] = backends.get_backend(backend).compile(closed, name)
+                per_backend[backend] = compile_without_float0(
+                    closed, lambda c: backends.get_backend(backend).compile(c, name))
                 if settings.DEBUG >= 2:
                     settings.log(f"jit({name}): compiled for backend {backend!r}:\n"
                                  f"{per_backend[backend].as_text()}")
     return per_backend[backend]
+
+
+# --- where a call runs -----------------------------------------------------------------------
+# As an eager operation does (`device_array.py`): on the device of its committed arguments
+# (closed-over constants count), its results committed there.
+
+def placed_backend(name, backend, args, names):
+    """(the backend a call of jit(`name`, backend=`backend`) on `args` runs on, whether its
+    results are committed to the CPU); `names()` names the args in errors. With no backend
+    named, arguments committed to a GPU choose 'cuda', ones committed to the CPU the
+    default backend (or 'numba' if that is 'cuda'). A backend named must be on the device
+    of the committed arguments.
+
+        >>> placed_backend('f', None, [device_put(jnp.ones(2), devices('cuda')[0])], None)
+        ('cuda', False)
+    """
+    device = committed_device(f"jit({name})", args, names)
+    default = config.jax_default_backend
+    if device is None:
+        return default if backend is None else backend, False
+    on_gpu = device.platform == 'gpu'
+    if backend is None:
+        backend = default if (default == 'cuda') == on_gpu else 'cuda' if on_gpu else 'numba'
+        if backend != default and settings.DEBUG >= 1:
+            settings.log(f"jit({name}): its arguments are committed to {device}, so it runs on "
+                         f"the {backend!r} backend (not the default {default!r})")
+    elif (backend == 'cuda') != on_gpu:
+        raise ValueError(
+            f"jit({name}, backend={backend!r}) runs on {'a GPU' if backend == 'cuda' else 'the CPU'}, "
+            f"but its arguments are committed to {device}. Leave out backend= to run where the "
+            f"arguments are, or move them first with device_put(x, devices("
+            f"{'cuda' if backend == 'cuda' else 'cpu'!r})[0]).")
+    return backend, not on_gpu
+
+
+def placement_names(closed, n_hoisted, arg_names):
+    """A name for each value a call of `closed` reads, in order: its constants, the
+    values of outer transformations it closed over, then the arguments."""
+    return (["a constant it closes over"] * len(closed.consts)
+            + ["a value it closes over"] * n_hoisted + list(arg_names))
+
+
+def committed_to_cpu(outs, commit):
+    """`outs` (a list of Arrays), committed to the CPU if `commit`."""
+    return [o.committed_copy() for o in outs] if commit else outs
 
 
 # --- rules of jit_p under the transformations ----------------------------------------------
@@ -169,7 +220,9 @@ def jit(fun=None, *, static_argnums=(), static_argnames=(), backend=None, donate
 
     `static_argnums` / `static_argnames` name arguments that are Python values
     rather than arrays (hashable; each new value traces again). `backend` is
-    'interpret', 'numba' or 'cuda' (default: `config.jax_default_backend`).
+    'interpret', 'numba' or 'cuda'. By default a call runs where its committed arguments
+    are, as in JAX (arrays on the GPU: 'cuda'; see `device_array.py`), otherwise on
+    `config.jax_default_backend`; a backend named must agree with them.
     Usable as a decorator, also as `@partial(jit, static_argnums=1)`.
 
         >>> jit(lambda x, n: x ** n, static_argnums=1)(2.0, 3)
@@ -224,16 +277,20 @@ class JitFunction:
         if fast_key is not None:
             hit = self._fast.get(fast_key)
             if hit is not None:
-                executable, out_tree = hit
-                return tree_util.tree_unflatten(out_tree, executable(*args))
+                executable, out_tree, commit = hit
+                return tree_util.tree_unflatten(out_tree, committed_to_cpu(executable(*args), commit))
         closed, out_tree, flat = self._trace(args, kwargs)
         closed, hoisted = hoist_consts(closed)   # values of outer transformations it closed over
         flat = hoisted + flat
         if core.trace_state.dynamic_trace.level == 0 and not any(isinstance(x, Tracer) for x in flat):
-            executable = compiled(closed, self.backend, self.__name__)
-            outs = executable(*map(as_array, flat))
+            flat = list(map(as_array, flat))
+            names = lambda: placement_names(closed, len(hoisted), self._arg_names(args, kwargs))
+            backend, commit = placed_backend(self.__name__, self.backend, list(closed.consts) + flat,
+                                             names)
+            executable = compiled(closed, backend, self.__name__)
+            outs = committed_to_cpu(executable(*flat), commit)
             if fast_key is not None and not hoisted:
-                self._fast[fast_key] = (executable, out_tree)
+                self._fast[fast_key] = (executable, out_tree, commit)
         else:   # under a transformation: let its rule for jit_p run
             outs = jit_p.bind(*flat, jaxpr=closed, name=self.__name__, backend=self.backend)
         return tree_util.tree_unflatten(out_tree, outs)
@@ -241,17 +298,25 @@ class JitFunction:
     def _fast_key(self, args, kwargs):
         if kwargs or self.static_argnums or core.trace_state.dynamic_trace.level != 0:
             return None
+        # Where the arguments are committed is part of the key: it picks the backend.
         key = [self.backend or config.jax_default_backend]
         for a in args:
-            if type(a) is not Array:
+            cls = type(a)
+            if cls is Array:
+                key.append((a._value.shape, a._value.dtype, a.weak_type, a.committed))
+            elif cls is DeviceArray:   # (its shape and dtype are known without a copy)
+                key.append((a.shape, a.dtype, a.weak_type, a.device))
+            else:
                 return None
-            key.append((a._value.shape, a._value.dtype, a.weak_type))
         return tuple(key)
 
     def lower(self, *args, **kwargs):
-        """The traced program for these arguments: `.jaxpr` and `.as_text()`."""
-        closed, out_tree, _ = self._trace(args, kwargs)
-        return Lowered(closed, self.__name__, self.backend)
+        """The traced program for these arguments, for the backend a call would run on:
+        `.jaxpr` and `.as_text()`."""
+        closed, out_tree, flat = self._trace(args, kwargs)
+        names = lambda: placement_names(closed, 0, self._arg_names(args, kwargs))
+        backend, _ = placed_backend(self.__name__, self.backend, list(closed.consts) + flat, names)
+        return Lowered(closed, self.__name__, backend)
 
     def eval_shape(self, *args, **kwargs):
         closed, out_tree, _ = self._trace(args, kwargs)
@@ -345,6 +410,11 @@ class JitFunction:
                 f"is not a valid JAX type (arrays, Python scalars, or pytrees of them). "
                 f"Mark it static: jit({self.__name__}, static_argnums=...) or "
                 f"static_argnames=...") from None
+
+    def _arg_names(self, args, kwargs):
+        """A name per traced leaf of the call's arguments (`x`, `params[1]`, ...)."""
+        static = self._split(args, kwargs)[2]
+        return arg_names_of(self.fun, args, kwargs, {w for w, _ in static})
 
     def _arg_name(self, i):
         return repr(self._params[i]) if i < len(self._params) else f"args[{i}]"

@@ -482,6 +482,47 @@ def _cumprod_jvp(primals, tangents, axis, reverse):
 jvp_rules[lax.cumprod_p] = _cumprod_jvp
 
 
+# cummax, cummin, cumlogsumexp: as in JAX, the derivative of the same running combination
+# written as a parallel prefix (`lax.associative_scan`), so that a tie splits the tangent
+# the way `max`'s own rule splits it (half each), in JAX's order of combinations.
+def _prefix_scan_jvp(prim, combine):
+    def rule(primals, tangents, axis, reverse):
+        out = bind(prim, *primals, axis=axis, reverse=reverse)
+        with core.tag('tangent'):
+            _, (t_out,) = jvp_flat(lambda x: [lax.associative_scan(combine, x, reverse, axis)],
+                                   primals, tangents)
+        return [out], [t_out]
+    return rule
+
+
+jvp_rules[lax.cummax_p] = _prefix_scan_jvp(lax.cummax_p, lax.max)
+jvp_rules[lax.cummin_p] = _prefix_scan_jvp(lax.cummin_p, lax.min)
+
+
+def _logaddexp_with_tangents(a, b):
+    """logaddexp of (value, tangent) pairs: log(e^x + e^y), and its tangent
+    tx e^(x - z) + ty e^(y - z), which stays finite where e^x overflows."""
+    (x, tx), (y, ty) = a, b
+    d = lax.sub(x, y)
+    z = lax.select(lax.ne(d, d), lax.add(x, y),   # nan, or infinities of one sign
+                   lax.add(lax.max(x, y), lax.log1p(lax.exp(lax.neg(lax.abs(d))))))
+    finite = lambda v: lax.select(lax.eq(v, _const(v, np.inf)), full_like(v, 0), v)
+    weight = lambda v: lax.exp(lax.sub(finite(v), finite(z)))
+    return z, lax.add(lax.mul(tx, weight(x)), lax.mul(ty, weight(y)))
+
+
+def _cumlogsumexp_jvp(primals, tangents, axis, reverse):
+    (x,), (t,) = primals, tangents
+    out = bind(lax.cumlogsumexp_p, x, axis=axis, reverse=reverse)
+    with core.tag('tangent'):
+        _, t_out = lax.associative_scan(_logaddexp_with_tangents, (x, instantiate_zeros(t)),
+                                        reverse, axis)
+    return [out], [t_out]
+
+
+jvp_rules[lax.cumlogsumexp_p] = _cumlogsumexp_jvp
+
+
 # Sorting and scattering.
 def _sort_jvp(primals, tangents, dimension, is_stable, num_keys):
     # Sort an iota along with the operands to learn the permutation, then

@@ -14,6 +14,7 @@ The table is read in three parts, all re-exported here:
                        divisions XLA computes by a reciprocal
   _lax_slicing.py      slices, dynamic slices, gather and scatter
   _lax_conv.py         convolutions (conv_general_dilated) and window reductions (reduce_window)
+  _lax_cumulative.py   running sums, products, maxima, minima and log-sum-exps
 Where NumPy and XLA round differently (summation order, integer division,
 float-to-int conversion) the impls call `_lax_xla`, which says how XLA does it.
 
@@ -27,12 +28,14 @@ import builtins   # lax.max, lax.min and lax.slice hide Python's: the impls say 
 
 import numpy as np
 
-from . import _lax_xla, dtypes
+from . import _lax_xla, dtypes, tree_util
+from .array import Array
 from ._lax_elementwise import *   # noqa: F401,F403  (the elementwise table and def_primitive)
 from ._lax_elementwise import (ANY, BOOL, NUM, check_kind, convert_element_type, def_primitive,
                                div_p, primitives, rank0_broadcasting)
 from ._lax_slicing import *   # noqa: F401,F403  (slices, gather, scatter)
 from ._lax_conv import *   # noqa: F401,F403  (convolutions, window reductions)
+from ._lax_cumulative import *   # noqa: F401,F403  (cumsum, cummax, ...)
 from ._lax_xla import divides_by_reciprocal   # noqa: F401  (jnp and the backends ask lax)
 from .core import ShapedArray, bind, get_aval
 from .jaxpr import Jaxpr, JaxprEqn, Literal, Var, pp_eqn_rules
@@ -188,23 +191,6 @@ argmax_p = def_primitive('argmax', _lax_xla.arg_extreme(np.argmax), _arg_aval,
                          "index of the largest value along one axis")
 argmin_p = def_primitive('argmin', _lax_xla.arg_extreme(np.argmin), _arg_aval,
                          "index of the smallest value along one axis")
-
-
-def _cumsum_aval(x, axis, reverse=False):
-    check_kind('cumsum', x, NUM)
-    return ShapedArray(x.shape, x.dtype, x.weak_type)
-
-
-def _cumulative(np_fn):
-    def impl(x, axis, reverse=False):
-        if reverse:
-            return np.flip(np_fn(np.flip(x, axis), axis=axis, dtype=x.dtype), axis)
-        return np_fn(x, axis=axis, dtype=x.dtype)
-    return impl
-
-
-cumsum_p = def_primitive('cumsum', _cumulative(np.cumsum), _cumsum_aval, "running sum along `axis`")
-cumprod_p = def_primitive('cumprod', _cumulative(np.cumprod), _cumsum_aval, "running product along `axis`")
 
 
 # --- contraction -------------------------------------------------------------------
@@ -418,14 +404,6 @@ def argmin(operand, axis, index_dtype=dtypes.int32):
     return bind(argmin_p, operand, axes=(int(axis),), index_dtype=np.dtype(index_dtype))
 
 
-def cumsum(operand, axis=0, reverse=False):
-    return bind(cumsum_p, operand, axis=int(axis), reverse=bool(reverse))
-
-
-def cumprod(operand, axis=0, reverse=False):
-    return bind(cumprod_p, operand, axis=int(axis), reverse=bool(reverse))
-
-
 def dot_general(lhs, rhs, dimension_numbers, preferred_element_type=None):
     (lc, rc), (lb, rb) = dimension_numbers
     dn = ((tuple(lc), tuple(rc)), (tuple(lb), tuple(rb)))
@@ -448,6 +426,63 @@ def concatenate(operands, dimension):
 def pad(operand, padding_value, padding_config):
     config = tuple((int(lo), int(hi), int(i)) for lo, hi, i in padding_config)
     return bind(pad_p, operand, padding_value, padding_config=config)
+
+
+# --- parallel prefix ------------------------------------------------------------------
+
+def associative_scan(fn, elems, reverse=False, axis=0):
+    """Every prefix of `elems` along `axis` combined by `fn`, an associative function
+    of two arrays (or pytrees of arrays) acting elementwise: out[i] = fn(out[i-1],
+    x[i]), or from the end with `reverse=True`. It takes log2(n) rounds of whole-array
+    operations rather than n steps: neighbours are combined in pairs, the pairs'
+    prefixes are found the same way, and the prefixes ending at even positions are
+    filled in from them. JAX differentiates cummax and friends through it.
+
+        >>> associative_scan(lax.add, jnp.arange(5))
+        Array([ 0,  1,  3,  6, 10], dtype=int32)
+    """
+    xs, tree = tree_util.tree_flatten(elems)
+    lengths = {get_aval(x).shape[axis] for x in xs}
+    if len(lengths) != 1:
+        raise ValueError(f"associative_scan: every array of elems needs the same length along "
+                         f"axis {axis}, got lengths {sorted(lengths)}.")
+
+    def combine(a, b):
+        out = fn(tree_util.tree_unflatten(tree, a), tree_util.tree_unflatten(tree, b))
+        return tree_util.tree_leaves(out)
+    flip = (lambda ys: [rev(y, (axis,)) for y in ys]) if reverse else (lambda ys: ys)
+    return tree_util.tree_unflatten(tree, flip(_prefixes(combine, flip(xs), axis)))
+
+
+def _prefixes(combine, xs, axis):
+    n = get_aval(xs[0]).shape[axis]
+    if n < 2:
+        return xs
+
+    def take(ys, start, stop, step=2):   # ys[start:stop:step] along axis
+        return [_slice_axis(y, axis, start, stop, step) for y in ys]
+    odd = _prefixes(combine, combine(take(xs, 0, n - 1), take(xs, 1, n)), axis)   # ending at 1, 3, ...
+    even = combine(take(odd, 0, (n + 1) // 2 - 1, 1), take(xs, 2, n))             # ending at 2, 4, ...
+    return [_interleave(concatenate([_slice_axis(x, axis, 0, 1, 1), e], axis), o, axis)
+            for x, e, o in zip(xs, even, odd)]
+
+
+def _slice_axis(x, axis, start, stop, step):
+    shape = get_aval(x).shape
+    return slice(x, [start if d == axis else 0 for d in range(len(shape))],
+                 [stop if d == axis else n for d, n in enumerate(shape)],
+                 [step if d == axis else 1 for d in range(len(shape))])
+
+
+def _interleave(a, b, axis):
+    """a[0], b[0], a[1], b[1], ... along `axis` (a is as long as b, or one longer)."""
+    aval = get_aval(a)
+    na, nb = aval.shape[axis], get_aval(b).shape[axis]
+    zero = Array(np.zeros((), aval.dtype))
+    spread = lambda x, lo, hi: pad(x, zero, [(lo, hi, 1) if d == axis else (0, 0, 0)
+                                             for d in range(aval.ndim)])
+    join = bitwise_or if aval.dtype == dtypes.bool_ else add
+    return join(spread(a, 0, nb - na + 1), spread(b, 1, na - nb))
 
 
 def iota(dtype, size):

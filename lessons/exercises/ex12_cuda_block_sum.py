@@ -1,9 +1,10 @@
 """Exercise 12: a CUDA shared-memory tree reduction (run under Numba's simulator).
 
 Read first: the docstring of tinygrad_tracer/backends/cuda_kernels.py (the
-`cuda` backend's reduction kernels combine their threads' partial sums this
-way: `kernel_source` writes the same tree), and numba.cuda's "shared memory"
-and "thread synchronization" documentation.
+`cuda` backend's reduction kernels combine their threads' partial sums with
+the same tree, its rounds inside a warp done by warp shuffles rather than
+shared memory), and numba.cuda's "shared memory" and "thread
+synchronization" documentation.
 
 Write the body of `block_sum(x, partial)`, run with BLOCK threads per block:
 block b must write partial[b] = x[b*BLOCK] + ... + x[b*BLOCK + BLOCK - 1]

@@ -412,6 +412,25 @@ REDUCTIONS = {
 }
 
 
+def _logaddexp(eqn, x, y):
+    """log(e^x + e^y) without overflow; x + y where x - y is nan (a nan, or infinities
+    of one sign), as lax computes it."""
+    exp, log1p, larger = SCALAR_RULES[lax.exp_p], SCALAR_RULES[lax.log1p_p], SCALAR_RULES[lax.max_p]
+    d = f"({x} - {y})"
+    return f"({x} + {y} if {d} != {d} else {larger(eqn, x, y)} + {log1p(eqn, exp(eqn, f'-abs{d}'))})"
+
+
+# Running values along an axis (cumsum, ...): the step from the running value and the
+# next element to the new running value, and the value before the first element.
+SCAN_STEPS = {
+    lax.cumsum_p: (SCALAR_RULES[lax.add_p], lambda dtype: 0),
+    lax.cumprod_p: (SCALAR_RULES[lax.mul_p], lambda dtype: 1),
+    lax.cummax_p: (SCALAR_RULES[lax.max_p], lambda dtype: _extreme(dtype, largest=False)),
+    lax.cummin_p: (SCALAR_RULES[lax.min_p], lambda dtype: _extreme(dtype, largest=True)),
+    lax.cumlogsumexp_p: (_logaddexp, lambda dtype: -np.inf),
+}
+
+
 def unit_reduction(eqn, x):
     """A reduction over axes of size 1 only: the element itself (index 0 for argmax)."""
     if eqn.primitive in (lax.argmax_p, lax.argmin_p):

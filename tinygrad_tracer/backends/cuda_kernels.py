@@ -1,7 +1,7 @@
 """CUDA kernel source for the `cuda` backend: one fused `fusion.Kernel` becomes
-one `@cuda.jit` function; `matmul`, `gather`, `scatter_add` and `cumsum` are
-written by hand; `compile_ptx` and `assemble` compile any of them for a real
-card without one.
+one `@cuda.jit` function (a scatter or sort, one per phase); a layout op read
+outside the kernels a copy kernel (`copy_source`); `matmul` is written by hand;
+`compile_ptx` and `assemble` compile any of them for a real card without one.
 
 A fused kernel is the CPU backend's kernel body (`loop_nests.KernelBody`, the
 scalar lines of `codegen`, with selects rather than branches) in a grid-stride
@@ -28,12 +28,14 @@ on a GPU), and `exp_f32` & co. come from there too.
 
 A reduction runs a *block per result*: its threads split the reduced elements
 (thread `_tid` takes `_tid`, `_tid + blockDim`, ...), each keeping accumulators
-(the `codegen.REDUCTIONS` lines); then they combine them as a tree in shared
-memory, half the threads merging the other half's at each step
-(`codegen.Reduction.merge`), and thread 0 finishes the result. No warp shuffles:
-the simulator has none, and the tree in shared memory is the same algorithm one
-step at a time. Float sums therefore add in a different order than the CPU
-backend's (the last bits may differ).
+(the `codegen.REDUCTIONS` lines). Then each warp merges its 32 lanes'
+accumulators as a tree of warp shuffles, lane l taking lane l + n's with
+`cuda.shfl_down_sync` for n = 16, 8, 4, 2, 1 (`codegen.Reduction.merge`): no
+shared memory and no waiting. Lane 0 of each warp writes its warp's total to a
+shared slot; after one `syncthreads` the warps merge the slots with the same
+tree, and thread 0 finishes the result. The simulator has no shuffles of its
+own: `cuda_simulator` gives it them. Float sums add in a different order than
+the CPU backend's (the last bits may differ).
 
 A kernel with a running total (cumsum, cumprod) runs a thread per line along
 the scanned axis, its loop inside the thread's, in order: the CPU's order, so
@@ -53,7 +55,8 @@ import numba
 import numpy as np
 from numba import config as numba_config, cuda
 
-from . import codegen, common, loop_kernels, loop_nests
+from ..jaxpr import Var
+from . import codegen, common, cuda_simulator, loop_kernels, loop_nests
 from .loop_nests import paren
 
 
@@ -74,6 +77,8 @@ MAX_BLOCKS = 4096
 # The most threads of a reduction's block (a power of two; the simulator runs each
 # thread as a Python thread, so it gets fewer).
 REDUCE_BLOCK = 16 if numba_config.ENABLE_CUDASIM else 256
+if numba_config.ENABLE_CUDASIM:
+    cuda_simulator.install()   # the simulator has no warp shuffles of its own
 
 
 def outputs(k):
@@ -120,22 +125,84 @@ def kernel_source(k, plan):
         return "@_cuda.jit\n" + '\n'.join(lines) + '\n'
 
     threads = launch(k)[1]
+    warp = min(threads, WARP)          # lanes of the (maybe partial) first warp
+    warps = threads // warp
     lines = head + ["    _tid = _cuda.threadIdx.x"]
-    lines += [f"    S_{a} = _cuda.shared.array({threads}, {codegen.np_type(dtype)})" for a, dtype in b.accumulators]
+    if warps > 1:   # a slot per warp for its total
+        lines.append("    _lane = _tid % 32")
+        lines += [f"    S_{a} = _cuda.shared.array({warps}, {codegen.np_type(_carrier(dtype))})"
+                  for a, dtype in b.accumulators]
     lines.append(f"    for _o in range(_cuda.blockIdx.x, {outputs(k)}, _cuda.gridDim.x):   # a result per block")
     body = _unravel('_o', kept, K) + b.init
     body.append(f"for _r in range(_tid, {math.prod(K[p] for p in R)}, {threads}):   # this thread's share")
     body += ['    ' + line for line in _unravel('_r', list(R), K) + b.full + b.update]
-    body += [f"S_{a}[_tid] = {a}" for a, _ in b.accumulators]
-    body += ["_cuda.syncthreads()", f"_n = {threads // 2}", "while _n > 0:   # a tree: half the threads add the other half's",
-             "    if _tid < _n:"]
-    body += [f"        {a}_other = S_{a}[_tid + _n]" for a, _ in b.accumulators]
-    body += ['        ' + line for line in b.merge]
-    body += [f"        S_{a}[_tid] = {a}" for a, _ in b.accumulators]
-    body += ["    _cuda.syncthreads()", "    _n //= 2", "if _tid == 0:"]
+    body.append("# each warp: a tree of shuffles, lane l merging lane l + n's accumulators")
+    body += _shuffle_tree(b, warp, warp)
+    if warps > 1:
+        body += ["# the warps' totals, through shared memory: every warp merges them (thread 0's counts)",
+                 "if _lane == 0:"]
+        body += [f"    S_{a}[_tid // 32] = {a}" for a, _ in b.accumulators]
+        body.append("_cuda.syncthreads()")
+        body += [f"{a} = {codegen.np_type(dtype)}(S_{a}[_lane % {warps}])" for a, dtype in b.accumulators]
+        body += _shuffle_tree(b, warps, warp)
+        body.append("_cuda.syncthreads()   # before the next result reuses the shared slots")
+    body.append("if _tid == 0:")
     body += ['    ' + line for line in b.final + b.post]
-    body.append("_cuda.syncthreads()   # before the next result reuses the shared arrays")
     lines += ['        ' + line for line in body]
+    return "@_cuda.jit\n" + '\n'.join(lines) + '\n'
+
+
+# Lanes of a warp; a reduction's warps combine their threads' accumulators with
+# `shfl_down_sync`, which moves 32- and 64-bit ints and floats: other dtypes travel
+# as the carrier type that holds them exactly.
+WARP = 32
+_CARRIERS = {np.dtype(t): np.dtype(c) for t, c in [
+    (np.bool_, np.int32), (np.int8, np.int32), (np.int16, np.int32), (np.uint8, np.int32),
+    (np.uint16, np.int32), (np.uint32, np.int64), (np.uint64, np.int64)]}
+
+
+def _carrier(dtype):
+    return _CARRIERS.get(np.dtype(dtype), np.dtype(dtype))
+
+
+def _shuffle_tree(b, lanes, warp):
+    """Lines merging the accumulators of a warp's first `lanes` lanes (a power of two)
+    into lane 0: at each step lane l takes lane l + n's accumulators (`shfl_down_sync`)
+    and merges them into its own (`codegen.Reduction.merge`), n = lanes/2, ..., 1.
+    Every lane of every warp (`warp` lanes each) runs them, as a shuffle's mask
+    requires; lanes past the first `lanes` compute values no one reads."""
+    mask = hex((1 << warp) - 1)
+    lines, n = [], lanes // 2
+    while n:
+        for a, dtype in b.accumulators:
+            carrier, typed = _carrier(dtype), codegen.np_type(dtype)
+            sent = a if carrier == dtype else f"{codegen.np_type(carrier)}({a})"
+            moved = f"_cuda.shfl_down_sync({mask}, {sent}, {n})"
+            lines.append(f"{a}_other = " + (f"({moved} != 0)" if dtype == np.bool_
+                                            else moved if carrier == dtype else f"{typed}({moved})"))
+        lines += b.merge
+        n //= 2
+    return lines
+
+
+def copy_source(name, plan, var):
+    """Source of a kernel writing the elements of `var`, a layout op's result (a
+    transpose, broadcast, slice, ... of a value on the device) that a step outside the
+    kernels reads, to an array of its own: a thread per element, reading it where it
+    sits (`loop_nests.read_element`, the index maps a fused kernel reads through)."""
+    base = plan.layout_chain(var)[0]
+    shape, domain = var.aval.shape, codegen.key(var.aval.shape)
+    positions = iter(range(len(domain)))
+    idx = [f"i{next(positions)}" if n != 1 else '0' for n in shape]
+    subscript = lambda idx: f"[{', '.join(idx)}]" if idx else "[0]"
+    comments = []
+    element = loop_nests.read_element(plan, var, idx, subscript, comments)
+    args = [plan.py_names[base].upper()] if isinstance(base, Var) else []
+    lines = [f"def {name}({', '.join(args + ['OUT'])}):",
+             f"    for _t in range(_cuda.grid(1), {math.prod(shape)}, _cuda.gridsize(1)):"]
+    lines += ['        ' + line for line in _unravel('_t', list(range(len(domain))), domain)]
+    lines += [f"        # {c}" for c in reversed(comments)]
+    lines.append(f"        OUT{subscript(idx)} = {element}")
     return "@_cuda.jit\n" + '\n'.join(lines) + '\n'
 
 

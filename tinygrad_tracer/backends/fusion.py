@@ -4,8 +4,8 @@ and `numba_cuda` use this partition; they differ in how each step runs:
     step kind   what                                         runs on the CPU as
     kernel      fused elementwise work + reductions          one compiled loop nest
                 (and gathers, dynamic slices, concatenate,
-                pad: reads at computed indices; cumsum and
-                cumprod: running totals)
+                pad: reads at computed indices; cumsum,
+                cummax, ...: running values)
     kernel      a loop kernel: a scatter or a sort, alone    compiled loops (`loop_kernels`)
     dot         dot_general                                  BLAS (`a @ b`)
     view        a layout op whose result leaves the kernels  a NumPy view
@@ -13,8 +13,9 @@ and `numba_cuda` use this partition; they differ in how each step runs:
     fallback    anything without code generation             the primitive's NumPy impl
 
 (On CUDA a kernel is a `@cuda.jit` kernel (a loop kernel one per phase), a float
-matrix dot a tiled matmul kernel, and every other step runs on the host: see
-`numba_cuda.py`.)
+matrix dot a tiled matmul kernel, a view a copy kernel (or the same buffer,
+reshaped), control flow a loop on the host launching its bodies' kernels, and
+a fallback the NumPy impl on the host: see `numba_cuda.py`.)
 
 Fusion works on equations that compute one scalar per element (*members*):
 elementwise primitives and reductions. Each starts as its own group; a
@@ -31,9 +32,10 @@ A gather, dynamic_slice, dynamic_update_slice, concatenate or pad is a member
 too (`loop_nests.READ_RULES`): each element of its result is one element of an
 input, at an index computed from the result's. Its result fuses with the
 elementwise work that reads it; its inputs are read whole, so they come from
-earlier steps (edges into it are never fusible). A cumsum or cumprod is a member
-that runs its kernel's innermost loop along its axis, in order, carrying the
-total (`loop_nests.SCANS`): one scanned axis per kernel, and no reduction.
+earlier steps (edges into it are never fusible). A cumsum, cumprod, cummax,
+cummin or cumlogsumexp is a member that runs its kernel's innermost loop along
+its axis, in order, carrying the running value (`loop_nests.SCANS`): one scanned
+axis per kernel, and no reduction.
 
 Layout operations (broadcast_in_dim, reshape, transpose, slice, squeeze,
 expand_dims, rev) are *accesses*: a kernel that reads their result computes
@@ -73,7 +75,7 @@ class Kernel:
         self.eqn_indices = []
         self.parallel = False
         self.loop = None   # a `loop_kernels.Loops` for a scatter or sort; None when fused
-        self.scan = None   # (position, reverse) of the axis a cumsum or cumprod runs along
+        self.scan = None   # (position, reverse) of the axis a cumsum, cummax, ... runs along
 
     @property
     def size(self):

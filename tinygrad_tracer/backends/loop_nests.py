@@ -38,7 +38,7 @@ import numpy as np
 
 from .. import lax
 from ..jaxpr import Literal, pp_eqn_rules
-from .codegen import (REDUCTIONS, SCALAR_RULES, const, key, np_type, reduced_positions, scalar_expr,
+from .codegen import (REDUCTIONS, SCAN_STEPS, const, key, np_type, reduced_positions, scalar_expr,
                       unit_reduction)
 
 
@@ -216,12 +216,12 @@ def read_element(plan, var, idx, subscript, comments):
     return f"{plan.py_names[base].upper()}{subscript(idx)}"
 
 
-# --- running totals: cumsum, cumprod -------------------------------------------------------------
+# --- running values: cumsum, cumprod, cummax, cummin, cumlogsumexp ---------------------------------
 # A kernel with a scan loops over the scanned axis innermost, in order (from the end
-# when reversed), carrying the total in a scalar: `acc_c = acc_c + b`. Elementwise
-# work before and after it fuses into the same inner loop.
+# when reversed), carrying the running value in a scalar: `acc_c = acc_c + b`.
+# Elementwise work before and after it fuses into the same inner loop.
 
-SCANS = {lax.cumsum_p: (lax.add_p, 0), lax.cumprod_p: (lax.mul_p, 1)}
+SCANS = SCAN_STEPS
 
 
 def scan_of(eqn):
@@ -360,10 +360,10 @@ class KernelBody:
             body = full if level == 'full' else post
             if eqn.primitive in SCANS and scan_of(eqn):   # a running total: updated along the loop
                 x = operand(eqn.inputs[0], level, body)
-                op, identity = SCANS[eqn.primitive]
-                init.append(f"acc_{name} = {const(identity, out.aval.dtype)}")
+                step, start = SCANS[eqn.primitive]
+                init.append(f"acc_{name} = {const(start(out.aval.dtype), out.aval.dtype)}")
                 body += [f"# {describe(eqn, plan.names)}",
-                         f"acc_{name} = {SCALAR_RULES[op](eqn, f'acc_{name}', x)}", f"{name} = acc_{name}"]
+                         f"acc_{name} = {step(eqn, f'acc_{name}', x)}", f"{name} = acc_{name}"]
                 continue
             if eqn.primitive in READ_RULES:
                 body.append(f"# {describe(eqn, plan.names)}")
