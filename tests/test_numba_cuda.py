@@ -14,6 +14,7 @@ import tinygrad_tracer as jax
 import tinygrad_tracer.numpy as jnp
 from tinygrad_tracer import lax
 from tinygrad_tracer.backends import numba_cuda
+from functions import CASES, CASE_IDS
 
 # conftest.py turns the simulator on before Numba is imported, so this always holds
 # under pytest; were it not, these tests should fail (a required dependency is broken),
@@ -47,6 +48,30 @@ def compiled(f, *args):
 
 def selu(x):
     return 1.05 * jnp.where(x > 0, x, 1.67 * jnp.exp(x) - 1.67)
+
+
+# --- every primitive: the shared table of test functions (tests/functions.py) ------------------------
+
+@pytest.mark.parametrize('case', CASES, ids=CASE_IDS)
+def test_every_case_of_the_table_matches_the_cpu_backend(case):
+    """Forward, and the gradient of a differentiable case: the simulator runs each kernel
+    (and each host step) of the CUDA backend against the Numba CPU backend."""
+    args = tuple(jnp.asarray(a) for a in case.make_args(np.random.default_rng(0)))
+    programs = [case.fn]
+    floats = [i for i, a in enumerate(args) if np.issubdtype(a.dtype, np.floating)]
+    if case.differentiable and floats:
+        def loss(*xs):
+            return sum(jnp.sum(o.astype(jnp.float32)) for o in jax.tree_util.tree_leaves(case.fn(*xs)))
+        programs.append(jax.grad(loss, argnums=tuple(floats)))
+    for f in programs:
+        with np.errstate(all='ignore'):
+            got, want = jax.jit(f, backend='cuda')(*args), jax.jit(f, backend='numba')(*args)
+        for g, w in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
+            assert (g.dtype, g.shape) == (w.dtype, w.shape)
+            if np.issubdtype(w.dtype, np.floating):   # (a GPU reduction adds in another order)
+                np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=2e-5, atol=1e-5)
+            else:
+                np.testing.assert_array_equal(np.asarray(g), np.asarray(w))
 
 
 def test_simulator_is_on():
