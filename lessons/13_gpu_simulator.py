@@ -151,7 +151,27 @@ g_cpu = jax.jit(jax.grad(loss), backend='numba')(W)
 print("grad on the CUDA backend matches the CPU backend:", np.allclose(g_cuda, g_cpu, atol=1e-6))
 
 # %% [markdown]
-# ## 5. Timings under the simulator mean nothing
+# ## 5. A loop stays on the device
+#
+# A kernel cannot wait for another kernel, so a loop is driven from the host:
+# the backend compiles the loop's body as a CUDA program of its own, and the
+# host launches its kernels once per iteration on values that never leave the
+# card. `fori_loop` with fixed bounds is a `scan`, which needs nothing back
+# from the device; a `while_loop` copies back one value per iteration, its
+# condition (XLA does the same on a GPU). The plan's first lines say so.
+
+# %%
+from tinygrad_tracer import lax
+
+def grow(x):
+  return lax.fori_loop(0, 5, lambda i, x: jnp.tanh(x) * 2.0, x)
+
+grow_cuda = jax.jit(grow, backend='cuda')
+print('\n'.join(generated_part(grow_cuda.lower(x).as_text()).splitlines()[:2]))
+print("same as the CPU backend:", np.allclose(grow_cuda(x), jax.jit(grow, backend='numba')(x)))
+
+# %% [markdown]
+# ## 6. Timings under the simulator mean nothing
 #
 # The simulator runs each of the 64 threads of `selu` as Python, one after
 # another, with Python objects standing in for the card's memory. On a GPU

@@ -193,7 +193,9 @@ def test_gpu_simulator():
     # the row sum's 8 threads, one warp: merged by shuffles, 4 then 2 then 1 lanes apart
     assert all(f"_cuda.shfl_down_sync(0xff, acc_b, {n})" in out for n in (4, 2, 1)), out
     assert "row sums: [ 28.  92. 156.]  NumPy: [ 28.  92. 156.]" in out
-    assert out.count("same as the CPU backend: True") == 2, out
+    assert out.count("same as the CPU backend: True") == 3, out
+    assert "jit(grow) on the CUDA backend: 0 kernel(s) (and 2 in control-flow bodies)" in out
+    assert "  device scan (reads back nothing): " in out   # the loop's carry stays on the card
     assert "grad on the CUDA backend matches the CPU backend: True" in out
     assert "the simulator's figure says nothing about a GPU" in out
 
