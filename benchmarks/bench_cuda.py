@@ -7,7 +7,8 @@
 
 Rows: selu on 1e6 / 1e7 / 1e8 float32 (with the fraction of the card's memory
 bandwidth it reaches: 8 bytes moved per element, bandwidth from the device
-properties), a row sum, a 2-D float32 matmul and a digits-sized MLP SGD step.
+properties), a row sum, a 2-D float32 matmul, a digits-sized MLP SGD step and a
+`lax.scan` RNN (a loop the host drives, its carry on the card).
 Medians of several calls after a warm-up call; a GPU time includes the copies
 to and from the card that a call makes (arguments arrive as host arrays).
 
@@ -83,6 +84,12 @@ def mlp_step(np_, grad, params, x, y):
     return [(w - 0.1 * dw, b - 0.1 * db) for (w, b), (dw, db) in zip(params, g)]
 
 
+def rnn(lax, np_, w, seq):
+    """A tanh RNN over `seq` (steps, 1, width) with `lax.scan`: the last hidden state."""
+    h, _ = lax.scan(lambda h, x: (np_.tanh(h @ w + x), None), np_.zeros_like(seq[0]), seq)
+    return h
+
+
 def rows(name, entries, note=''):
     print(f"\n{name:44s}median ms")
     for label, fn in entries:
@@ -151,6 +158,19 @@ def main(argv=None):
         fj = jax.jit(lambda p, x, y: mlp_step(jnp, jax.grad, p, x, y))
         entries.append(('JAX jit (GPU)', lambda: jax.block_until_ready(fj(pj, xj, yj))))
     rows(f"digits MLP SGD step, batch {batch}, hidden {hidden}", entries)
+
+    # A loop: the host launches the body's kernels once per step; the carry stays on the card.
+    steps, width = (3, 8) if SIMULATOR else (64, 256)
+    w = tnp.asarray(rng.normal(0, 0.1, (width, width)).astype(np.float32))
+    seq = tnp.asarray(rng.standard_normal((steps, 1, width)).astype(np.float32))
+    gpu, cpu = tt.jit(lambda w, s: rnn(tt.lax, tnp, w, s), backend='cuda'), \
+        tt.jit(lambda w, s: rnn(tt.lax, tnp, w, s), backend='numba')
+    entries = [('tt jit cuda', lambda: np.asarray(gpu(w, seq))), ('tt jit numba (CPU)', lambda: np.asarray(cpu(w, seq)))]
+    if JAX_GPU:
+        wj, sj = jax.device_put(np.asarray(w)), jax.device_put(np.asarray(seq))
+        fj = jax.jit(lambda w, s: rnn(jax.lax, jnp, w, s))
+        entries.append(('JAX jit (GPU)', lambda: fj(wj, sj).block_until_ready()))
+    rows(f"scan RNN, {steps} steps, f32[1,{width}] @ f32[{width},{width}]", entries)
     if SIMULATOR:
         print("\n(simulator: the figures above mean nothing)")
 

@@ -50,6 +50,8 @@ def programs():
     yield 'bench row sum', lambda x: x.sum(axis=1), (x,)
     yield 'bench matmul', lambda a, b: a @ b, (x, x.T)
     yield 'mlp_step', mlp_step, mlp_step_args(rng)
+    w, seq = (jnp.asarray(rng.normal(size=s).astype(np.float32)) for s in [(8, 8), (3, 1, 8)])
+    yield 'bench scan rnn', lambda w, s: bench_cuda.rnn(jax.lax, jnp, w, s), (w, seq)
 
 
 def mlp_step(params, x, y):

@@ -4,7 +4,10 @@ conftest.py sets NUMBA_ENABLE_CUDASIM=1 before Numba is imported. The
 simulator runs every GPU thread in Python, so the shapes are tiny.
 """
 
+import os
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -396,3 +399,16 @@ def test_no_gpu_and_no_simulator_is_one_clear_error():
         pytest.skip("this machine has a GPU: there is no error to see")
     assert out.stdout.startswith("ERROR jit(..., backend='cuda') found no CUDA GPU")
     assert "NUMBA_ENABLE_CUDASIM=1" in out.stdout and out.stdout.count('\n') == 1
+
+
+def test_the_gpu_benchmark_runs_under_the_simulator_and_says_its_figures_mean_nothing():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    run = subprocess.run([sys.executable, os.path.join('benchmarks', 'bench_cuda.py'), '--quick'],
+                         cwd=root, capture_output=True, text=True, timeout=600,
+                         env={**os.environ, 'NUMBA_ENABLE_CUDASIM': '1'})
+    assert run.returncode == 0, run.stderr[-3000:]
+    out = run.stdout
+    assert "UNDER THE CUDA SIMULATOR" in out and "MEAN NOTHING" in out
+    for row in ("selu, ", "row sum", "matmul", "digits MLP SGD step", "scan RNN, 3 steps"):
+        assert row in out, out
+    assert out.count("  tt jit cuda ") == 5 and out.count("  tt jit numba (CPU) ") == 5, out
