@@ -43,6 +43,13 @@ def programs():
     for name, fn, arrays in CODEGEN_CASES:
         yield f"codegen {name}", fn, tuple(jnp.asarray(a) for a in arrays)
 
+    # Reductions whose blocks hold several warps (256 threads), in every dtype class: the
+    # accumulators a shuffle cannot move travel as a wider type (cuda_kernels._CARRIERS).
+    for dtype in (np.bool_, np.int8, np.uint16, np.uint32, np.uint64, np.float64):
+        yield (f"reductions of 300 {np.dtype(dtype).name}",
+               lambda x: (jnp.any(x, axis=1), jnp.max(x, axis=1), jnp.argmin(x, axis=1), x.sum(axis=1)),
+               (jnp.asarray(np.ones((3, 300), dtype)),))
+
     # The programs of benchmarks/bench_cuda.py, at small sizes.
     rng = np.random.default_rng(0)
     x = jnp.asarray(rng.normal(size=(16, 64)).astype(np.float32))

@@ -143,7 +143,8 @@ def kernel_source(k, plan):
                  "if _lane == 0:"]
         body += [f"    S_{a}[_tid // 32] = {a}" for a, _ in b.accumulators]
         body.append("_cuda.syncthreads()")
-        body += [f"{a} = {codegen.np_type(dtype)}(S_{a}[_lane % {warps}])" for a, dtype in b.accumulators]
+        body += [f"{a} = S_{a}[_lane % {warps}]" if _carrier(dtype) == dtype else
+                 f"{a} = {codegen.np_type(dtype)}(S_{a}[_lane % {warps}])" for a, dtype in b.accumulators]
         body += _shuffle_tree(b, warps, warp)
         body.append("_cuda.syncthreads()   # before the next result reuses the shared slots")
     body.append("if _tid == 0:")
