@@ -18,8 +18,10 @@ What runs on the host, still placed on the GPU:
   executable as a host step (its NumPy impl), exactly as inside a
   `jit(f, backend='cuda')`; `TT_DEBUG=1` logs it when that executable is compiled;
 - a primitive whose params are not plain values (control flow, custom derivatives,
-  callbacks: they hold jaxprs or functions) is not compiled one by one: its NumPy
-  impl runs on host copies of the arguments (`TT_DEBUG=1` logs each call).
+  callbacks: they hold jaxprs or functions, new ones at every eager call, so a
+  compiled executable could not be found again) is not compiled one by one: its
+  NumPy impl runs on host copies of the arguments (`TT_DEBUG=1` logs each call).
+  Inside `jit(f, backend='cuda')` the same control flow runs on the device.
 Either way its results are DeviceArrays holding a host copy, uploaded the first time
 a kernel reads them (as a host step's results inside a cuda jit), and the values are
 those the CPU computes.
@@ -70,9 +72,9 @@ def _on_host(prim, args, params):
     holding its host copy until a kernel reads it."""
     gpu = current_gpu()
     if settings.DEBUG >= 1:
-        settings.log(f"eager {prim.name} on {gpu}: its params hold a jaxpr or a function, which "
-                     "the CUDA backend runs on the host; it runs through its NumPy impl on host "
-                     "copies of its arguments")
+        settings.log(f"eager {prim.name} on {gpu}: its params hold a jaxpr or a function, so it "
+                     "is not compiled by itself; it runs through its NumPy impl on host copies of "
+                     "its arguments (under jit(f, backend='cuda') it would run on the device)")
     outs = prim.impl(*[Array(np.asarray(a), a.weak_type) for a in args], **params)
     # (an impl may return a NumPy float0 array: no data, nothing to place)
     return [DeviceArray.on_device(None, o.aval, gpu, np.asarray(o)) if isinstance(o, Array) else o
