@@ -29,7 +29,8 @@ ARCHS = [(9, 0), (7, 5)]   # H100 / H200, and an older card (Turing)
 
 def programs():
     """(name, function, args): each case forward, the gradient of each differentiable
-    one, and the programs of benchmarks/bench_cuda.py (an MLP training step, ...)."""
+    one, and the programs of lesson 13 and benchmarks/bench_cuda.py (an MLP training
+    step, ...)."""
     for case in CASES:
         args = tuple(jnp.asarray(a) for a in case.make_args(np.random.default_rng(0)))
         yield case.name, case.fn, args
@@ -49,6 +50,13 @@ def programs():
         yield (f"reductions of 300 {np.dtype(dtype).name}",
                lambda x: (jnp.any(x, axis=1), jnp.max(x, axis=1), jnp.argmin(x, axis=1), x.sum(axis=1)),
                (jnp.asarray(np.ones((3, 300), dtype)),))
+
+    # Lesson 13's programs beyond those of the benchmark: a dense layer, its gradient, a loop.
+    rng = np.random.default_rng(1)
+    w, b, xb = (jnp.asarray(rng.normal(size=s).astype(np.float32)) for s in [(8, 4), (4,), (6, 8)])
+    yield 'lesson 13 dense', lambda w, b, x: jnp.tanh(x @ w + b), (w, b, xb)
+    yield 'lesson 13 grad', jax.grad(lambda w, b, x: jnp.mean(jnp.tanh(x @ w + b) ** 2)), (w, b, xb)
+    yield 'lesson 13 loop', lambda x: jax.lax.fori_loop(0, 5, lambda i, x: jnp.tanh(x) * 2.0, x), (xb,)
 
     # The programs of benchmarks/bench_cuda.py, at small sizes.
     rng = np.random.default_rng(0)
