@@ -1,11 +1,12 @@
-"""Compile every CUDA kernel of the shared function table (and of an MLP training
-step) to PTX and assemble it to machine code, with no GPU: `python tests/ptx_kernels.py`.
+"""Compile every CUDA kernel of the shared function table (and of lesson 13's and the
+GPU benchmark's programs) to PTX and assemble it to machine code, with no GPU:
+`python tests/ptx_kernels.py`.
 
 Run as a script, without NUMBA_ENABLE_CUDASIM (under the simulator Numba has no
 compiler for a real card); `test_ptx.py` runs it. Prints one JSON object: per
 architecture, a row per distinct kernel (case, kernel, registers, spills, warp
-shuffles in its PTX), and the
-failures (case, kernel, error). Needs the `cuda` extra (numba-cuda with NVVM and ptxas).
+shuffles in its PTX), and the failures (case, kernel, error). Needs the `cuda`
+extra (numba-cuda with NVVM and ptxas).
 """
 import json
 import os
