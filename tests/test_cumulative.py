@@ -105,7 +105,9 @@ def test_numba_compiles_a_scan_kernel_fused_with_its_neighbours(name):
     exe = tt.jit(f, backend='numba').lower(X).compile()
     assert exe.host_fallbacks == [] and len(exe.kernels) == 1
     assert "acc_" in exe.kernels[0].source and "range(n1 - 1, -1, -1)" in exe.kernels[0].source
-    np.testing.assert_allclose(np.asarray(tt.jit(f, backend='numba')(X)), np.asarray(f(X)), rtol=1e-6)
+    # (atol: the kernel fuses sin(v) * 3 into the running sum with one rounding, as XLA contracts)
+    np.testing.assert_allclose(np.asarray(tt.jit(f, backend='numba')(X)), np.asarray(f(X)), rtol=1e-6,
+                               atol=1e-6)
 
 
 @pytest.mark.parametrize('name', OPS)

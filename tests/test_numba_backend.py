@@ -480,7 +480,8 @@ def test_as_text_shows_partition_driver_and_kernels():
     assert "jit(selu) on the Numba backend: 1 kernel(s), 0 BLAS call(s)" in text
     assert "  selu_k0: eqns 0-5 (gt, exp, mul, sub, select_n); loop over (8,)" in text
     assert "def jit_selu(x0):" in text and "    selu_k0(8, a, g)   # eqns 0-5" in text
-    assert "@njit(cache=True, parallel=False, error_model='numpy')\ndef selu_k0(n0, A, G):" in text
+    assert ("@njit(cache=True, parallel=False, error_model='numpy', fastmath={'contract'})\n"
+            "def selu_k0(n0, A, G):") in text
 
 
 def test_debug_2_prints_each_kernel_with_its_compile_time(monkeypatch, capsys):

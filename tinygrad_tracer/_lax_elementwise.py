@@ -129,6 +129,14 @@ def _binop(name, np_fn, kinds, doc, out_dtype=None, aval=None):
 # --- unary ----------------------------------------------------------------------
 
 def _logistic(x):
+    if x.dtype == np.float32:   # as XLA: 1 / (1 + e**-x) with its float32 exp (e**-x may be inf)
+        with np.errstate(over='ignore'):
+            return np.float32(1) / (np.float32(1) + xla_math.exp(-x))
+    return _logistic_in_float64(x)
+
+
+@_lax_xla.in_float64
+def _logistic_in_float64(x):
     e = np.exp(-np.abs(x))   # never overflows
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
@@ -155,9 +163,13 @@ log_p = def_primitive('log', xla_math.log, _unary_aval('log', FLOAT), "natural l
 log1p_p = def_primitive('log1p', xla_math.log1p, _unary_aval('log1p', FLOAT),
                         "log(1 + x), accurate near 0", elementwise=True)
 expm1_p = _unop('expm1', np.expm1, FLOAT, "exp(x) - 1, accurate near 0")
-sin_p = _unop('sin', np.sin, FLOAT, "sine")
-cos_p = _unop('cos', np.cos, FLOAT, "cosine")
-tan_p = _unop('tan', np.tan, FLOAT, "tangent")
+# sin, cos, tan: XLA calls the C library's float32 functions (sinf, ...), so do we.
+sin_p = def_primitive('sin', _lax_xla.c_library('sin', np.sin), _unary_aval('sin', FLOAT), "sine",
+                      elementwise=True)
+cos_p = def_primitive('cos', _lax_xla.c_library('cos', np.cos), _unary_aval('cos', FLOAT), "cosine",
+                      elementwise=True)
+tan_p = def_primitive('tan', _lax_xla.c_library('tan', np.tan), _unary_aval('tan', FLOAT), "tangent",
+                      elementwise=True)
 asin_p = _unop('asin', np.arcsin, FLOAT, "inverse sine")
 acos_p = _unop('acos', np.arccos, FLOAT, "inverse cosine")
 atan_p = _unop('atan', np.arctan, FLOAT, "inverse tangent")
@@ -168,7 +180,8 @@ tanh_p = def_primitive('tanh', xla_math.tanh, _unary_aval('tanh', FLOAT), "hyper
 asinh_p = _unop('asinh', np.arcsinh, FLOAT, "inverse hyperbolic sine")
 acosh_p = _unop('acosh', np.arccosh, FLOAT, "inverse hyperbolic cosine")
 atanh_p = _unop('atanh', np.arctanh, FLOAT, "inverse hyperbolic tangent")
-logistic_p = _unop('logistic', _logistic, FLOAT, "1 / (1 + exp(-x)), the sigmoid")
+logistic_p = def_primitive('logistic', _logistic, _unary_aval('logistic', FLOAT),
+                           "1 / (1 + exp(-x)), the sigmoid", elementwise=True)
 erf_p = def_primitive('erf', xla_math.erf, _unary_aval('erf', FLOAT), "the error function",
                       elementwise=True)
 erf_inv_p = def_primitive('erf_inv', xla_math.erf_inv, _unary_aval('erf_inv', FLOAT),
@@ -180,7 +193,7 @@ is_finite_p = def_primitive('is_finite', np.isfinite,
                             "True where x is neither inf nor nan", elementwise=True)
 not_p = _unop('not', np.invert, INT_BOOL, "bitwise (or logical, for bool) not")
 integer_pow_p = def_primitive(
-    'integer_pow', lambda x, y: np.power(x, y) if y >= 0 else 1 / np.power(x, -y),
+    'integer_pow', _lax_xla.integer_pow,
     lambda x, y: _unary_aval('integer_pow', NUM)(x), "x ** y for a fixed Python int y",
     elementwise=True)
 stop_gradient_p = _unop('stop_gradient', lambda x: x, ANY,

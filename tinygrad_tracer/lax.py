@@ -210,6 +210,8 @@ def _dot_general(x, y, dimension_numbers, preferred_element_type=None):
     # Move to (batch, free, contract) @ (batch, contract, free) and call BLAS.
     (lc, rc), (lb, rb) = dimension_numbers
     lfree, rfree = _dot_general_shapes(x.shape, y.shape, dimension_numbers)
+    if not _lax_xla.sums_like_blas(x.shape, y.shape, dimension_numbers, x.dtype):
+        return _lax_xla.vector_dot(x, y, dimension_numbers)   # XLA's order of sums
     size = lambda shape, idx: int(np.prod([shape[i] for i in idx], dtype=np.int64))
     B, K = size(x.shape, lb), size(x.shape, lc)
     xm = np.transpose(x, list(lb) + lfree + list(lc)).reshape(B, size(x.shape, lfree), K)

@@ -13,6 +13,7 @@ import sys
 
 import numpy as np
 
+from tinygrad_tracer import xla_math
 from tinygrad_tracer.array import Array
 from tinygrad_tracer.core import Primitive, ShapedArray, bind
 
@@ -57,8 +58,11 @@ sum_axis_p = _primitive('sum_axis', lambda x, axis: np.sum(x, axis=axis),
 # vecdot(x, y) = sum(x * y) for two vectors of the same length (ex05).
 vecdot_p = _primitive('vecdot', lambda x, y: np.dot(x, y), lambda x, y: ShapedArray((), x.dtype))
 
-# axpb(x, a=..., b=...) = a * x + b, elementwise, with Python float params (ex11).
-axpb_p = _primitive('axpb', lambda x, a, b: np.asarray(a, x.dtype) * x + np.asarray(b, x.dtype), _same)
+# axpb(x, a=..., b=...) = a * x + b, elementwise, with Python float params (ex11). One
+# rounding, as a compiled a * x + b has: XLA's kernels and ours fuse it into a fused
+# multiply-add.
+axpb_p = _primitive('axpb', lambda x, a, b: xla_math.fma(np.asarray(a, x.dtype), x, np.asarray(b, x.dtype)),
+                    _same)
 axpb_p.elementwise = True
 
 

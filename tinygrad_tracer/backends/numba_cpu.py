@@ -49,7 +49,7 @@ os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 import numba   # noqa: E402
 from numba import types as nb_types   # noqa: E402
 
-from .. import lax, settings
+from .. import _lax_xla, lax, settings
 from ..array import Array
 from ..jaxpr import Literal, Var
 from ..lax_control_flow import cond_p, while_p, scan_p
@@ -88,7 +88,10 @@ def _module_text(name, fn, eqns, source):
 
 def _kernel_source(k, plan):
     function = loop_kernels.cpu_function if k.loop else loop_nests.kernel_function
-    return f"@njit(cache=True, parallel={k.parallel}, error_model='numpy')\n" + function(k, plan)
+    # fastmath 'contract' only: LLVM fuses a * b + c into one fma where the product has
+    # no other use, as it does in XLA's kernels, so jit prints JAX's jit digits.
+    return (f"@njit(cache=True, parallel={k.parallel}, error_model='numpy', fastmath={{'contract'}})\n"
+            + function(k, plan))
 
 
 # Held while a kernel is compiled: two threads jitting at once must not re-enable
@@ -146,15 +149,20 @@ def _host(eqn, backend=None):
     return lambda *values: [_contiguous(v) for v in run(*values)]
 
 
-def _blas_expr(eqn, lhs, rhs, out=None):
+def _blas_expr(eqn, lhs, rhs, out=None, in_loop=False):
     """NumPy source for a dot_general that is a matrix (or vector) product: `a @ b`
     (BLAS) on transposed views; with `out`, the call writes into that buffer. None for
-    any other dot_general (it runs through its NumPy impl), or when `out` cannot be used."""
+    any other dot_general (it runs through its NumPy impl), or when `out` cannot be used.
+    Also None for the vector products whose order of sums XLA's differs from (the impl
+    repeats XLA's), except `in_loop`: a compiled loop keeps its `@`, an ulp apart."""
     (lc, rc), (lb, rb) = eqn.params['dimension_numbers']
     ls, rs = eqn.inputs[0].aval.shape, eqn.inputs[1].aval.shape
     aval = eqn.out_binders[0].aval
     same_dtype = aval.dtype == eqn.inputs[0].aval.dtype
     if lb or len(lc) != 1 or len(ls) > 2 or len(rs) > 2 or len(ls) + len(rs) < 3:
+        return None
+    if not in_loop and not _lax_xla.sums_like_blas(ls, rs, eqn.params['dimension_numbers'],
+                                                   eqn.inputs[0].aval.dtype):
         return None
     left = lhs if len(ls) == 1 or lc[0] == 1 else f"{lhs}.T"
     right = rhs if len(rs) == 1 or rc[0] == 0 else f"{rhs}.T"
@@ -171,7 +179,7 @@ def _loop_dot(eqn, lhs, rhs):
     if len(dtypes) != 1 or dtypes.pop() not in (np.float32, np.float64) or \
             importlib.util.find_spec('scipy') is None:
         return None
-    return _blas_expr(eqn, lhs, rhs)
+    return _blas_expr(eqn, lhs, rhs, in_loop=True)
 
 
 def _with_arena(run_arena, run_fresh):
