@@ -184,6 +184,11 @@ _PROMOTED = {}
 
 
 def _promote(dtypes_and_weak):
+    if any(d == float0 for d, _ in dtypes_and_weak):
+        raise TypeError("an operation got a float0 value (the tangent of an integer or bool "
+                        "value): float0 values carry no data, so nothing computes with them. "
+                        "Leave them out of arithmetic; np.zeros(shape, dtype) makes real zeros "
+                        "of the shape if you need some.")
     if all(w for _, w in dtypes_and_weak):
         # All weak (as JAX): join their own dtypes, and stay weak. Two weak float16
         # arrays stay float16; a Python float meets them as the default float.

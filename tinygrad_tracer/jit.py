@@ -34,7 +34,7 @@ import weakref
 
 import numpy as np
 
-from . import core, tree_util, backends, settings
+from . import core, dtypes, tree_util, backends, settings
 from .array import Array, as_array
 from .device_array import DeviceArray, committed_device, places_itself
 from .settings import config
@@ -113,6 +113,10 @@ def compiled(closed, backend, name):
 # --- where a call runs -----------------------------------------------------------------------
 # As an eager operation does (`device_array.py`): on the device of its committed arguments
 # (closed-over constants count), its results committed there.
+
+def _is_float0(x):
+    return isinstance(x, np.ndarray) and x.dtype == dtypes.float0
+
 
 def placed_backend(name, backend, args, names):
     """(the backend a call of jit(`name`, backend=`backend`) on `args` runs on, whether its
@@ -283,7 +287,8 @@ class JitFunction:
         closed, hoisted = hoist_consts(closed)   # values of outer transformations it closed over
         flat = hoisted + flat
         if core.trace_state.dynamic_trace.level == 0 and not any(isinstance(x, Tracer) for x in flat):
-            flat = list(map(as_array, flat))
+            # (a float0 argument, a NumPy array without data, stays one: the executable drops it)
+            flat = [x if _is_float0(x) else as_array(x) for x in flat]
             names = lambda: placement_names(closed, len(hoisted), self._arg_names(args, kwargs))
             backend, commit = placed_backend(self.__name__, self.backend, list(closed.consts) + flat,
                                              names)
