@@ -155,3 +155,5 @@ def test_arithmetic_on_a_float0_value_says_why_it_cannot_be_done():
     for f in (tt.jit(lambda t: t + 1), tt.make_jaxpr(lambda t: t * 2.0)):
         with pytest.raises(TypeError, match=r"got a float0 value .* carry no data"):
             f(np.zeros(3, dtypes.float0))
+    with pytest.raises(TypeError, match=r"neg does not accept dtype float0"):   # not numpy's "void"
+        tt.jit(lambda t: -t)(np.zeros(3, dtypes.float0))

@@ -70,7 +70,8 @@ def check_kind(name, aval, kinds):
     `kinds` (a tuple of 'float', 'int', 'bool')."""
     ok = {'float': dtypes.is_float, 'int': dtypes.is_int, 'bool': dtypes.is_bool}
     if not any(ok[k](aval.dtype) for k in kinds):
-        raise TypeError(f"{name} does not accept dtype {aval.dtype.name}. Accepted "
+        shown = 'float0' if aval.dtype == dtypes.float0 else aval.dtype.name   # (numpy says void)
+        raise TypeError(f"{name} does not accept dtype {shown}. Accepted "
                         f"dtypes are {' or '.join(kinds)}; convert first, e.g. "
                         f"x.astype(jnp.float32).")
 
